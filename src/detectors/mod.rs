@@ -1,0 +1,226 @@
+//! Detector definitions: loaded from TOML data files, compiled once, shared by every scan thread.
+//!
+//! Detectors are data rather than code so that a reviewer can read a rule together with its examples,
+//! negatives and rotation advice in one file, and so that users can add their own without a rebuild.
+//! The built-in files under `detectors/` are embedded into the binary at compile time.
+
+mod builtin;
+pub mod selftest;
+mod spec;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use regex::bytes::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::scan::checks::Check;
+pub use spec::{Advice, Example, NegativeExample};
+
+/// How sure a detector is that a match is a real secret; the report filters on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// Worth a look, often noisy (generic patterns).
+    Low,
+    /// Likely a secret.
+    Medium,
+    /// Almost certainly a secret.
+    High,
+}
+
+impl Confidence {
+    /// The lowercase name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+}
+
+/// One compiled detector.
+#[derive(Debug)]
+pub struct Detector {
+    /// Stable identifier, used in fingerprints, baselines and `--only`/`--skip`.
+    pub id: String,
+    /// Human-readable name.
+    pub name: String,
+    /// Which kind of service the secret belongs to; drives rotation advice.
+    pub family: String,
+    /// Confidence of a finding unless a check lowers it.
+    pub confidence: Confidence,
+    /// Literals whose presence (case-insensitive) makes the regex worth running.
+    pub keywords: Vec<String>,
+    /// The compiled pattern; its `secret` group is the credential.
+    pub regex: Regex,
+    /// Shannon entropy floor, in bits per byte, for the secret.
+    pub min_entropy: f64,
+    /// Lowercased substrings that mark a secret as a placeholder.
+    pub placeholders: Vec<String>,
+    /// Code run on each match where a pattern alone cannot decide.
+    pub check: Check,
+    /// Which live verification applies (declared now; used by `--verify`).
+    pub verify: String,
+    /// Rotation advice shown with findings.
+    pub advice: Advice,
+    /// Texts the detector must find, with the secret it must report.
+    pub examples: Vec<Example>,
+    /// Texts the detector must stay silent on.
+    pub negative_examples: Vec<NegativeExample>,
+    /// Where the detector came from (file path or `builtin:<file>`), for error messages.
+    pub origin: String,
+}
+
+/// A compiled, validated set of detectors with unique ids.
+#[derive(Debug, Default)]
+pub struct DetectorSet {
+    detectors: Vec<Detector>,
+}
+
+impl DetectorSet {
+    /// The detectors shipped inside the binary.
+    pub fn builtin() -> Result<Self> {
+        let mut set = DetectorSet::default();
+        for (file, text) in builtin::FILES {
+            set.push(compile(&format!("builtin:{file}"), text)?)?;
+        }
+        Ok(set)
+    }
+
+    /// Every `*.toml` file in `dir`, in file-name order.
+    pub fn from_dir(dir: &Path) -> Result<Self> {
+        let mut set = DetectorSet::default();
+        set.extend_from_dir(dir)?;
+        Ok(set)
+    }
+
+    /// Adds every `*.toml` file in `dir`; a duplicate id is an error rather than a silent override.
+    pub fn extend_from_dir(&mut self, dir: &Path) -> Result<()> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(format!("reading detector directory {}", dir.display()), e))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io(format!("reading {}", dir.display()), e))?;
+            let path = entry.path();
+            if path.extension().is_some_and(|ext| ext == "toml") {
+                files.push(path);
+            }
+        }
+        files.sort();
+        if files.is_empty() {
+            return Err(Error::detector(
+                dir.display().to_string(),
+                "no *.toml detector files in this directory",
+            ));
+        }
+        for path in files {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(format!("reading {}", path.display()), e))?;
+            self.push(compile(&path.display().to_string(), &text)?)?;
+        }
+        Ok(())
+    }
+
+    fn push(&mut self, detector: Detector) -> Result<()> {
+        if let Some(existing) = self.detectors.iter().find(|d| d.id == detector.id) {
+            return Err(Error::detector(
+                detector.origin.clone(),
+                format!(
+                    "detector id {:?} is already defined by {}",
+                    detector.id, existing.origin
+                ),
+            ));
+        }
+        self.detectors.push(detector);
+        Ok(())
+    }
+
+    /// Keeps only the named detectors (`--only`), or drops them (`--skip`); unknown ids are an error
+    /// because a typo there would silently scan for nothing.
+    pub fn select(self, only: &[String], skip: &[String]) -> Result<Self> {
+        for id in only.iter().chain(skip) {
+            if !self.detectors.iter().any(|d| &d.id == id) {
+                return Err(Error::Usage(format!(
+                    "unknown detector id {id:?} (see `blobhound detectors list`)"
+                )));
+            }
+        }
+        let detectors = self
+            .detectors
+            .into_iter()
+            .filter(|d| only.is_empty() || only.contains(&d.id))
+            .filter(|d| !skip.contains(&d.id))
+            .collect();
+        Ok(DetectorSet { detectors })
+    }
+
+    /// The detectors, in load order.
+    pub fn detectors(&self) -> &[Detector] {
+        &self.detectors
+    }
+
+    /// Looks a detector up by id.
+    pub fn get(&self, id: &str) -> Option<&Detector> {
+        self.detectors.iter().find(|d| d.id == id)
+    }
+}
+
+/// Parses and compiles one detector file, reporting every problem against `origin`.
+pub fn compile(origin: &str, text: &str) -> Result<Detector> {
+    let spec: spec::DetectorSpec =
+        toml::from_str(text).map_err(|e| Error::detector(origin, e.to_string()))?;
+    let fail = |message: String| Error::detector(origin, message);
+    if spec.id.is_empty()
+        || !spec
+            .id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(fail(format!(
+            "id {:?} must be non-empty lowercase letters, digits and '-'",
+            spec.id
+        )));
+    }
+    if spec.keywords.is_empty() || spec.keywords.iter().any(|k| k.is_empty()) {
+        return Err(fail(
+            "keywords must list at least one non-empty literal (the prefilter needs it)".into(),
+        ));
+    }
+    let regex = Regex::new(&spec.regex).map_err(|e| fail(format!("regex does not compile: {e}")))?;
+    if !regex.capture_names().any(|n| n == Some("secret")) {
+        return Err(fail("regex has no named group `secret`".into()));
+    }
+    let check = Check::from_name(&spec.check).ok_or_else(|| {
+        fail(format!(
+            "unknown check {:?}; known: {}",
+            spec.check,
+            Check::NAMES.join(", ")
+        ))
+    })?;
+    Ok(Detector {
+        id: spec.id,
+        name: spec.name,
+        family: spec.family,
+        confidence: spec.confidence,
+        keywords: spec.keywords,
+        regex,
+        min_entropy: spec.min_entropy,
+        placeholders: spec
+            .placeholders
+            .iter()
+            .map(|p| p.to_ascii_lowercase())
+            .collect(),
+        check,
+        verify: spec.verify,
+        advice: spec.advice,
+        examples: spec.examples,
+        negative_examples: spec.negative_examples,
+        origin: origin.to_string(),
+    })
+}
+
+/// Fields a finding carries beside its secret (username, host, port, access key id ...).
+pub type Fields = BTreeMap<String, serde_json::Value>;

@@ -1,0 +1,69 @@
+//! The library's error type.
+//!
+//! Errors carry a kind so that the binary can map them to exit codes and a one-line message without
+//! parsing strings; problems with single objects are not errors at all but `skipped` entries in the
+//! report, because one unreadable blob must never abort a history audit.
+
+use std::path::PathBuf;
+
+/// Everything that stops a command from producing a result.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The scan target is neither a git repository nor a directory.
+    #[error("{}: not a git repository or directory", path.display())]
+    NotATarget {
+        /// The path the user named.
+        path: PathBuf,
+    },
+    /// The target looks like a repository but gix could not open it.
+    #[error("{}: cannot open repository: {message}", path.display())]
+    OpenRepository {
+        /// The repository path.
+        path: PathBuf,
+        /// What gix said.
+        message: String,
+    },
+    /// A detector file could not be read, parsed or compiled.
+    #[error("{origin}: {message}")]
+    Detector {
+        /// The file (or built-in name) the detector came from.
+        origin: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The user asked for something that cannot be done.
+    #[error("{0}")]
+    Usage(String),
+    /// Reading or writing a file failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Reading the repository's refs or commit graph failed as a whole (single objects never do this).
+    #[error("{0}")]
+    Git(String),
+}
+
+impl Error {
+    /// Wraps an I/O error with what was being attempted, so the message names the file.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Builds a detector error naming its origin.
+    pub fn detector(origin: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Detector {
+            origin: origin.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,103 @@
+//! Code checks: the judgement a pattern alone cannot make.
+//!
+//! Each check lives in its own file with its own tests. A detector names at most one check; the
+//! engine runs it on every regex match before the shared filters, and the check may move the secret
+//! (an AWS key id becomes its paired secret key), fill fields, lower confidence, or drop the match.
+
+mod aws_pair;
+mod aws_secret_unpaired;
+mod django_databases;
+mod django_secret_key;
+mod url_credentials;
+
+use std::ops::Range;
+
+use regex::bytes::Captures;
+
+use crate::detectors::{Confidence, Fields};
+
+/// A regex match on its way to becoming a finding.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// Byte range of the secret in the blob.
+    pub secret: Range<usize>,
+    /// Byte range of the whole matched text in the blob.
+    pub matched: Range<usize>,
+    /// Fields from named groups and checks.
+    pub fields: Fields,
+    /// Confidence, starting at the detector's.
+    pub confidence: Confidence,
+    /// Leading bytes of the secret that the entropy floor ignores (a fixed, non-random prefix).
+    pub entropy_skip: usize,
+}
+
+/// The named code checks a detector file may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// Nothing beyond regex, entropy and placeholders.
+    None,
+    /// Database URL: placeholder passwords, port as a number.
+    UrlCredentials,
+    /// Django `DATABASES` entry: user, host, port and name from the surrounding dict.
+    DjangoDatabases,
+    /// AWS key id: pair it with a nearby secret access key.
+    AwsPair,
+    /// AWS secret access key: leave it to the pair when a key id is nearby.
+    AwsSecretUnpaired,
+    /// Django `SECRET_KEY`: the `django-insecure-` prefix is not part of the key's randomness.
+    DjangoSecretKey,
+}
+
+impl Check {
+    /// Every name a detector file may use.
+    pub const NAMES: [&'static str; 6] = [
+        "none",
+        "url-credentials",
+        "django-databases",
+        "aws-pair",
+        "aws-secret-unpaired",
+        "django-secret-key",
+    ];
+
+    /// Looks a check up by its name in a detector file.
+    pub fn from_name(name: &str) -> Option<Check> {
+        Some(match name {
+            "none" => Check::None,
+            "url-credentials" => Check::UrlCredentials,
+            "django-databases" => Check::DjangoDatabases,
+            "aws-pair" => Check::AwsPair,
+            "aws-secret-unpaired" => Check::AwsSecretUnpaired,
+            "django-secret-key" => Check::DjangoSecretKey,
+            _ => return None,
+        })
+    }
+
+    /// Runs the check; `false` drops the candidate.
+    pub fn apply(self, data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate) -> bool {
+        match self {
+            Check::None => true,
+            Check::UrlCredentials => url_credentials::apply(data, caps, candidate),
+            Check::DjangoDatabases => django_databases::apply(data, candidate),
+            Check::AwsPair => aws_pair::apply(data, candidate),
+            Check::AwsSecretUnpaired => aws_secret_unpaired::apply(data, candidate),
+            Check::DjangoSecretKey => django_secret_key::apply(data, candidate),
+        }
+    }
+}
+
+/// The neighbourhood a check searches for a key's partner: `lines` lines either side of `range`,
+/// at most `max_bytes` beyond it.
+pub(crate) fn neighbourhood(
+    data: &[u8],
+    range: &Range<usize>,
+    lines: usize,
+    max_bytes: usize,
+) -> Range<usize> {
+    super::lines::around(data, range, lines, lines, max_bytes)
+}
+
+/// The value of a named capture group as text, if it took part in the match.
+pub(crate) fn group_text(caps: &Captures<'_>, name: &str) -> Option<String> {
+    caps.name(name)
+        .map(|m| String::from_utf8_lossy(m.as_bytes()).into_owned())
+}

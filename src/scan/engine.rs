@@ -1,0 +1,206 @@
+//! The detector engine: bytes in, matches out. It knows nothing about git, files or reports, so the
+//! same engine serves history scans, directory scans, hooks and the detector self-test.
+
+use std::ops::Range;
+
+use regex::bytes::Captures;
+use serde_json::Value;
+
+use super::checks::Candidate;
+use super::entropy::shannon;
+use super::filters::{contains_placeholder, looks_fake};
+use super::lines::{around, locate};
+use super::prefilter::{Hit, Prefilter};
+use crate::detectors::{Confidence, Detector, DetectorSet, Fields};
+use crate::error::Result;
+
+/// Lines before a keyword's line that its detector's regex may see.
+const WINDOW_LINES_BEFORE: usize = 2;
+/// Lines after a keyword's line that its detector's regex may see.
+const WINDOW_LINES_AFTER: usize = 4;
+/// Bytes either side of a keyword that its detector's regex may see at most (long lines).
+const WINDOW_BYTES: usize = 2048;
+/// The inline marker that silences findings on its line.
+const ALLOW_MARKER: &[u8] = b"blobhound:allow";
+
+/// One secret found in one blob.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlobMatch {
+    /// Index of the detector in the engine's set.
+    pub detector: usize,
+    /// The secret, lossily decoded as UTF-8.
+    pub secret: String,
+    /// The whole matched text (e.g. the URL around a password).
+    pub matched: String,
+    /// Byte offset of the secret in the blob.
+    pub offset: usize,
+    /// 1-based line of the secret.
+    pub line: u32,
+    /// 1-based column (in characters) of the secret.
+    pub column: u32,
+    /// Named groups and check output.
+    pub fields: Fields,
+    /// Shannon entropy of the secret, bits per byte.
+    pub entropy: f64,
+    /// Confidence after checks.
+    pub confidence: Confidence,
+}
+
+/// Compiled detectors plus their shared prefilter.
+#[derive(Debug)]
+pub struct Engine {
+    set: DetectorSet,
+    prefilter: Prefilter,
+}
+
+impl Engine {
+    /// Builds the prefilter over the set's keywords.
+    pub fn new(set: DetectorSet) -> Result<Self> {
+        let prefilter = Prefilter::new(set.detectors())?;
+        Ok(Engine { set, prefilter })
+    }
+
+    /// The detectors, indexed as in [`BlobMatch::detector`].
+    pub fn detectors(&self) -> &[Detector] {
+        self.set.detectors()
+    }
+
+    /// Finds every secret in `data`.
+    pub fn scan(&self, data: &[u8]) -> Vec<BlobMatch> {
+        let mut hits = Vec::new();
+        self.prefilter.hits(data, &mut hits);
+        let mut found = Vec::new();
+        let mut start = 0;
+        while start < hits.len() {
+            let detector = hits[start].detector;
+            let end = hits[start..]
+                .iter()
+                .position(|h| h.detector != detector)
+                .map_or(hits.len(), |n| start + n);
+            self.run_detector(detector, data, &hits[start..end], &mut found);
+            start = end;
+        }
+        found
+    }
+
+    fn run_detector(&self, index: usize, data: &[u8], hits: &[Hit], found: &mut Vec<BlobMatch>) {
+        let detector = &self.detectors()[index];
+        let first_new = found.len();
+        for window in merged_windows(data, hits) {
+            let haystack = &data[..window.end];
+            let mut at = window.start;
+            while at < window.end {
+                let Some(caps) = detector.regex.captures_at(haystack, at) else {
+                    break;
+                };
+                let whole = caps.get(0).map_or(at..at, |m| m.range());
+                at = if whole.end > whole.start {
+                    whole.end
+                } else {
+                    whole.end + 1
+                };
+                if let Some(m) = self.judge(index, data, &caps) {
+                    let duplicate = found[first_new..]
+                        .iter()
+                        .any(|f| f.offset == m.offset && f.secret == m.secret);
+                    if !duplicate {
+                        found.push(m);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Turns a regex match into a finding, or rejects it.
+    fn judge(&self, index: usize, data: &[u8], caps: &Captures<'_>) -> Option<BlobMatch> {
+        let detector = &self.detectors()[index];
+        let secret = caps.name("secret")?;
+        let mut fields = Fields::new();
+        for name in detector.regex.capture_names().flatten() {
+            if name == "secret" {
+                continue;
+            }
+            if let Some(m) = caps.name(name) {
+                fields.insert(
+                    name.to_string(),
+                    Value::String(String::from_utf8_lossy(m.as_bytes()).into_owned()),
+                );
+            }
+        }
+        let mut candidate = Candidate {
+            secret: secret.range(),
+            matched: caps.get(0)?.range(),
+            fields,
+            confidence: detector.confidence,
+            entropy_skip: 0,
+        };
+        if !detector.check.apply(data, caps, &mut candidate) {
+            return None;
+        }
+        let secret = &data[candidate.secret.clone()];
+        if secret.is_empty() || looks_fake(secret).is_some() {
+            return None;
+        }
+        if contains_placeholder(secret, &detector.placeholders) {
+            return None;
+        }
+        let entropy = shannon(&secret[candidate.entropy_skip.min(secret.len())..]);
+        if entropy < detector.min_entropy {
+            return None;
+        }
+        let (line_range, line, column) = locate(data, candidate.secret.start);
+        if self.allowed_inline(&data[line_range], &detector.id) {
+            return None;
+        }
+        Some(BlobMatch {
+            detector: index,
+            secret: String::from_utf8_lossy(secret).into_owned(),
+            matched: String::from_utf8_lossy(&data[candidate.matched]).into_owned(),
+            offset: candidate.secret.start,
+            line,
+            column,
+            fields: candidate.fields,
+            entropy: (entropy * 1000.0).round() / 1000.0,
+            confidence: candidate.confidence,
+        })
+    }
+
+    /// Whether the line carries `blobhound:allow`, either bare or naming this detector. A word after
+    /// the marker that is not a detector id is taken as the reason, not as a restriction.
+    fn allowed_inline(&self, line: &[u8], detector_id: &str) -> bool {
+        let Some(at) = memchr::memmem::find(line, ALLOW_MARKER) else {
+            return false;
+        };
+        let rest = &line[at + ALLOW_MARKER.len()..];
+        let word: Vec<u8> = rest
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace() || **b == b':' || **b == b'=')
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .copied()
+            .collect();
+        let names_a_detector = self
+            .detectors()
+            .iter()
+            .any(|d| d.id.as_bytes() == word.as_slice());
+        !names_a_detector || word == detector_id.as_bytes()
+    }
+}
+
+/// The windows around a detector's keyword hits, merged where they overlap.
+fn merged_windows(data: &[u8], hits: &[Hit]) -> Vec<Range<usize>> {
+    let mut windows: Vec<Range<usize>> = Vec::new();
+    for hit in hits {
+        let window = around(
+            data,
+            &(hit.start..hit.end),
+            WINDOW_LINES_BEFORE,
+            WINDOW_LINES_AFTER,
+            WINDOW_BYTES,
+        );
+        match windows.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => windows.push(window),
+        }
+    }
+    windows
+}

@@ -1,0 +1,93 @@
+//! Filters every detector shares: templating syntax, masked values and obvious filler.
+//!
+//! They sit outside the detector files because they describe how people write *non*-secrets in any
+//! format (a Jinja variable is never a credential), so repeating them in every regex would be noise.
+
+/// Why a secret candidate looks like something other than a real secret, if it does.
+pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
+    if secret.len() < 8 {
+        return Some("shorter than 8 bytes");
+    }
+    if secret.first() == Some(&b'$') {
+        return Some("a shell or template variable");
+    }
+    const TEMPLATE_MARKERS: [&[u8]; 5] = [b"${", b"{{", b"}}", b"{%", b"%("];
+    if TEMPLATE_MARKERS
+        .iter()
+        .any(|marker| contains(secret, marker))
+    {
+        return Some("template syntax");
+    }
+    if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
+        return Some("an angle-bracket placeholder");
+    }
+    if has_run(secret, 5) {
+        return Some("a run of five or more identical characters");
+    }
+    None
+}
+
+/// True when `placeholders` (already lowercase) has an entry contained in `secret`, ignoring ASCII case.
+pub fn contains_placeholder(secret: &[u8], placeholders: &[String]) -> bool {
+    if placeholders.is_empty() {
+        return false;
+    }
+    let lower = secret.to_ascii_lowercase();
+    placeholders.iter().any(|p| contains(&lower, p.as_bytes()))
+}
+
+/// Whether `haystack` contains `needle`.
+pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
+}
+
+fn has_run(data: &[u8], len: usize) -> bool {
+    let mut run = 1;
+    for pair in data.windows(2) {
+        if pair[0] == pair[1] {
+            run += 1;
+            if run >= len {
+                return true;
+            }
+        } else {
+            run = 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_variables_are_fake() {
+        for s in [
+            "${DB_PASSWORD}",
+            "{{ db_password }}",
+            "%(password)s",
+            "$PASSWORD_X",
+            "<your-password>",
+        ] {
+            assert!(looks_fake(s.as_bytes()).is_some(), "{s}");
+        }
+    }
+
+    #[test]
+    fn masked_values_are_fake() {
+        assert!(looks_fake(b"django-insecure-xxxxxxxxxxxx").is_some());
+        assert!(looks_fake(b"**********").is_some());
+    }
+
+    #[test]
+    fn random_keys_pass() {
+        assert_eq!(looks_fake(b"q8#v2m!k0z(p4r-w7t=s9x+u"), None);
+    }
+
+    #[test]
+    fn placeholders_match_case_insensitively() {
+        let list = vec!["example".to_string()];
+        assert!(contains_placeholder(b"AKIAIOSFODNN7EXAMPLE", &list));
+        assert!(!contains_placeholder(b"AKIAQWERTYUIOPASDFGH", &list));
+    }
+}

@@ -1,0 +1,11 @@
+//! Finding secrets in bytes: the keyword prefilter, the regex/entropy engine, shared filters and
+//! code checks. Nothing here knows where the bytes came from.
+
+pub mod checks;
+pub mod engine;
+pub mod entropy;
+pub mod filters;
+pub mod lines;
+pub mod prefilter;
+
+pub use engine::{BlobMatch, Engine};
