@@ -6,6 +6,10 @@
 
 pub mod detectors;
 pub mod error;
+pub mod provenance;
+pub mod report;
 pub mod scan;
+pub mod scanner;
+pub mod source;
 
 pub use error::{Error, Result};

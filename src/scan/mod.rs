@@ -2,6 +2,8 @@
 //! code checks. Nothing here knows where the bytes came from.
 
 pub mod checks;
+pub mod collector;
+pub mod dedup;
 pub mod engine;
 pub mod entropy;
 pub mod filters;

@@ -1,0 +1,229 @@
+//! `blobhound scan [TARGET]`.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use blobhound::detectors::{Confidence, DetectorSet};
+use blobhound::report::human::{write_human, Style};
+use blobhound::report::json::{write_json, write_jsonl};
+use blobhound::scan::collector::Limits;
+use blobhound::scan::Engine;
+use blobhound::scanner::{scan, History, ScanOptions, ScanProgress};
+use clap::{Args, ValueEnum};
+
+use super::Status;
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum HistoryArg {
+    /// Every object in the object database.
+    All,
+    /// Only the files on disk.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Repository (worktree or bare) or plain directory.
+    #[arg(default_value = ".")]
+    target: PathBuf,
+    /// For a repository: every object (all), or only the files on disk (none).
+    #[arg(long, value_enum, default_value = "all")]
+    history: HistoryArg,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Never print a whole secret.
+    #[arg(long)]
+    redact: bool,
+    /// Lowest confidence reported.
+    #[arg(long, value_enum, default_value = "medium")]
+    confidence: ConfidenceArg,
+    /// Also load every *.toml detector file in DIR.
+    #[arg(long, value_name = "DIR")]
+    detectors: Option<PathBuf>,
+    /// Run only these detector ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    only: Vec<String>,
+    /// Do not run these detector ids (comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    skip: Vec<String>,
+    /// Threads for decoding and scanning (default: all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Skip blobs larger than this (e.g. 500K, 64M, 1G).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    max_blob_size: u64,
+    /// Scan blobs that look binary (NUL bytes in their first 8000 bytes) too.
+    #[arg(long)]
+    scan_binary: bool,
+    /// Exit 0 instead of 3 when nothing was found but some objects could not be read.
+    #[arg(long)]
+    allow_incomplete: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+}
+
+pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // A second initialisation (tests calling twice) keeps the first pool; that is harmless.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+
+    let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
+    if let Some(dir) = &args.detectors {
+        set.extend_from_dir(dir)?;
+    }
+    let set = set.select(&args.only, &args.skip)?;
+    let engine = Engine::new(set)?;
+
+    let options = ScanOptions {
+        target: args.target.clone(),
+        history: match args.history {
+            HistoryArg::All => History::All,
+            HistoryArg::None => History::None,
+        },
+        threads,
+        limits: Limits {
+            max_blob_size: args.max_blob_size,
+            scan_binary: args.scan_binary,
+        },
+        min_confidence: match args.confidence {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        },
+    };
+
+    let progress = ScanProgress::default();
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let finished = AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        if show_progress {
+            scope.spawn(|| draw_progress(&progress, &finished));
+        }
+        let result = scan(&options, &engine, &progress);
+        finished.store(true, Ordering::Relaxed);
+        result
+    })?;
+
+    let shown = if args.redact {
+        report.redacted()
+    } else {
+        report.clone()
+    };
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    match args.format {
+        Format::Human => {
+            let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            let detectors = DetectorSet::builtin()?;
+            write_human(&shown, &detectors, Style::new(color), &mut out)?;
+        }
+        Format::Json => write_json(&shown, &mut out)?,
+        Format::Jsonl => write_jsonl(&shown, &mut out)?,
+    }
+    out.flush()?;
+
+    if !report.complete && !matches!(args.format, Format::Human) {
+        let unread = report
+            .skipped
+            .iter()
+            .filter(|s| s.reason.makes_incomplete())
+            .count();
+        eprintln!("blobhound: scan incomplete: {unread} objects could not be read (see \"skipped\")");
+        for warning in &report.warnings {
+            eprintln!("blobhound: warning: {warning}");
+        }
+    }
+    Ok(if report.has_findings() {
+        Status::Findings
+    } else if !report.complete && !args.allow_incomplete {
+        Status::Incomplete
+    } else {
+        Status::Clean
+    })
+}
+
+fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} scanning objects {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    while !finished.load(Ordering::Relaxed) {
+        bar.set_length(progress.total.load(Ordering::Relaxed));
+        bar.set_position(progress.done.load(Ordering::Relaxed));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
+
+/// Parses `123`, `500K`, `64M`, `1G` (binary multiples; a trailing `B`/`iB` is accepted).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    let upper = trimmed.to_ascii_uppercase();
+    let upper = upper
+        .strip_suffix("IB")
+        .or_else(|| upper.strip_suffix('B'))
+        .unwrap_or(&upper);
+    let (number, multiplier) = match upper.chars().last() {
+        Some('K') => (&upper[..upper.len() - 1], 1u64 << 10),
+        Some('M') => (&upper[..upper.len() - 1], 1 << 20),
+        Some('G') => (&upper[..upper.len() - 1], 1 << 30),
+        _ => (upper, 1),
+    };
+    number
+        .trim()
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(multiplier))
+        .ok_or_else(|| format!("{text:?} is not a size like 500K, 64M or 1G"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_size;
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("512"), Ok(512));
+        assert_eq!(parse_size("500K"), Ok(500 * 1024));
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,300 @@
+//! One scan from target to report: decides whether the target is a repository or a directory, runs
+//! the content pass over every object, traces provenance for the blobs with findings, and says
+//! whether the scan saw everything.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use gix::prelude::Find;
+use gix::ObjectId;
+
+use crate::detectors::Confidence;
+use crate::error::{Error, Result};
+use crate::provenance::{self, Provenance};
+use crate::report::{build_findings, BlobPlace, Report, Stats, Tool, REPORT_VERSION};
+use crate::scan::collector::{Collector, Limits, SkipReason, Skipped};
+use crate::scan::Engine;
+use crate::source::{dir, loose, object_directories, packs};
+
+/// How much of a repository to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum History {
+    /// Every object in the object database (the default for a repository).
+    All,
+    /// Only the files on disk (a repository's working tree).
+    None,
+}
+
+/// What to scan and how.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Repository (worktree or bare) or plain directory.
+    pub target: PathBuf,
+    /// History depth for repositories.
+    pub history: History,
+    /// Decoding and scanning threads.
+    pub threads: usize,
+    /// What not to scan.
+    pub limits: Limits,
+    /// Findings below this are not reported.
+    pub min_confidence: Confidence,
+}
+
+/// Progress counters a caller may poll from another thread (for a progress bar).
+#[derive(Debug, Default)]
+pub struct ScanProgress {
+    /// Objects expected in the content pass (0 while unknown).
+    pub total: AtomicU64,
+    /// Objects handed to the engine so far.
+    pub done: AtomicU64,
+}
+
+/// Runs a scan.
+pub fn scan(options: &ScanOptions, engine: &Engine, progress: &ScanProgress) -> Result<Report> {
+    let started = Instant::now();
+    let target = &options.target;
+    if !target.exists() {
+        return Err(Error::NotATarget {
+            path: target.clone(),
+        });
+    }
+    let mut report = match open_repository(target)? {
+        Some(repo) => match options.history {
+            History::All => scan_history(&repo, options, engine, progress)?,
+            History::None => {
+                let workdir = repo.workdir().ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{}: a bare repository has no files on disk; use --history all",
+                        target.display()
+                    ))
+                })?;
+                scan_directory(workdir, repo.object_hash(), options, engine, progress)
+            }
+        },
+        None if target.is_dir() => {
+            scan_directory(target, gix::hash::Kind::Sha1, options, engine, progress)
+        }
+        None => {
+            return Err(Error::NotATarget {
+                path: target.clone(),
+            })
+        }
+    };
+    report.target = target.display().to_string();
+    report.stats.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    Ok(report)
+}
+
+/// Opens `path` as a repository if it is one; `None` for anything that is not a repository.
+/// Only the path itself is considered (no search upwards), and nothing is written.
+fn open_repository(path: &Path) -> Result<Option<gix::Repository>> {
+    let looks_like_repo = path.join(".git").exists()
+        || (path.join("HEAD").is_file() && path.join("objects").is_dir());
+    if !looks_like_repo {
+        return Ok(None);
+    }
+    match gix::open_opts(path, gix::open::Options::isolated()) {
+        Ok(mut repo) => {
+            repo.object_cache_size_if_unset(32 * 1024 * 1024);
+            Ok(Some(repo))
+        }
+        Err(e) => Err(Error::OpenRepository {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+fn scan_history(
+    repo: &gix::Repository,
+    options: &ScanOptions,
+    engine: &Engine,
+    progress: &ScanProgress,
+) -> Result<Report> {
+    let hash = repo.object_hash();
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    let dirs = object_directories(&objects_dir)?;
+    let collector = Collector::new(engine, options.limits, &progress.done);
+
+    let indices: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+        .iter()
+        .map(|d| (d.clone(), packs::pack_indices(d)))
+        .collect();
+    let expected: u64 = indices
+        .iter()
+        .map(|(dir, idx)| packs::count_objects(idx, hash) + loose::count_objects(dir, hash))
+        .sum();
+    progress.total.store(expected, Ordering::Relaxed);
+
+    let mut warnings = Vec::new();
+    for (dir, pack_indices) in &indices {
+        for index in pack_indices {
+            if let Err(broken) = packs::scan_pack(index, hash, options.threads, &collector) {
+                warnings.push(format!(
+                    "{}: {}; its objects were read one by one",
+                    broken.path.display(),
+                    broken.message
+                ));
+                read_one_by_one(repo, &broken.ids, &collector);
+            }
+        }
+        loose::scan_loose(dir, hash, &collector);
+    }
+
+    let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
+    let provenance = provenance::trace(repo, &wanted, &collector)?;
+    if provenance.shallow {
+        warnings.push(
+            "shallow clone: history before the shallow boundary is not in this repository \
+             (run `git fetch --unshallow` and scan again)"
+                .to_string(),
+        );
+    }
+    let skipped = settle_skipped(collector.skipped(), &collector);
+    let missing = skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Missing)
+        .count();
+    if missing > 0 && is_partial_clone(repo) {
+        warnings.push(format!(
+            "partial clone: {missing} objects were never fetched; blobhound does not fetch them \
+             (clone without --filter, or run `git fetch --refetch`, and scan again)"
+        ));
+    }
+    let complete = !provenance.shallow && !skipped.iter().any(|s| s.reason.makes_incomplete());
+    let counts = collector.counts();
+    let matches = collector.into_matches();
+    let findings = build_findings(
+        engine,
+        matches,
+        options.min_confidence,
+        &|blob| history_places(&provenance, blob),
+        &|blob| provenance.in_head.contains(blob),
+    );
+    Ok(Report {
+        version: REPORT_VERSION,
+        tool: Tool::default(),
+        target: String::new(),
+        complete,
+        stats: Stats {
+            blobs_scanned: counts.blobs_scanned,
+            bytes_scanned: counts.bytes_scanned,
+            blobs_skipped: skipped.len() as u64,
+            commits: provenance.reachable_commits as u64,
+            duration_ms: 0,
+        },
+        warnings,
+        skipped,
+        findings,
+    })
+}
+
+fn history_places(provenance: &Provenance, blob: &ObjectId) -> Vec<BlobPlace> {
+    provenance
+        .origins
+        .get(blob)
+        .map(|origin| BlobPlace {
+            path: origin.path.clone(),
+            commit: origin.commit.as_deref().cloned(),
+            unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// Reads a broken pack's objects through the object database one at a time: an object that is
+/// intact elsewhere (another pack, loose) is still scanned, and only truly unreadable ones are lost.
+fn read_one_by_one(repo: &gix::Repository, ids: &[ObjectId], collector: &Collector<'_>) {
+    let mut buf = Vec::new();
+    for id in ids {
+        if collector.has_blob(id) {
+            continue;
+        }
+        match repo.objects.try_find(id, &mut buf) {
+            Ok(Some(object)) if object.kind == gix::objs::Kind::Blob => {
+                collector.offer_blob(*id, object.data);
+            }
+            Ok(Some(object)) => collector.offer_other(*id, object.kind),
+            Ok(None) => collector.skip(id.to_string(), SkipReason::Missing, None),
+            Err(e) => collector.skip(id.to_string(), SkipReason::Corrupt, Some(e.to_string())),
+        }
+    }
+}
+
+/// One entry per object, in a stable order, without objects that were read after all (a corrupt
+/// loose copy of a blob that is intact in a pack costs nothing).
+fn settle_skipped(skipped: Vec<Skipped>, collector: &Collector<'_>) -> Vec<Skipped> {
+    let mut by_blob: BTreeMap<(String, SkipReason), Skipped> = BTreeMap::new();
+    for entry in skipped {
+        let recovered = entry.reason.makes_incomplete()
+            && ObjectId::from_hex(entry.blob.as_bytes())
+                .map(|id| collector.has_blob(&id))
+                .unwrap_or(false);
+        if !recovered {
+            by_blob
+                .entry((entry.blob.clone(), entry.reason))
+                .or_insert(entry);
+        }
+    }
+    let mut settled: Vec<Skipped> = by_blob.into_values().collect();
+    settled.sort_by(|a, b| (a.reason, &a.blob).cmp(&(b.reason, &b.blob)));
+    settled
+}
+
+fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    config.string("extensions.partialClone").is_some()
+        || config.boolean("remote.origin.promisor").unwrap_or(false)
+}
+
+fn scan_directory(
+    root: &Path,
+    hash: gix::hash::Kind,
+    options: &ScanOptions,
+    engine: &Engine,
+    progress: &ScanProgress,
+) -> Report {
+    let collector = Collector::new(engine, options.limits, &progress.done);
+    let paths = dir::scan_dir(root, hash, &collector);
+    let skipped = settle_skipped(collector.skipped(), &collector);
+    let complete = !skipped.iter().any(|s| s.reason.makes_incomplete());
+    let counts = collector.counts();
+    let matches = collector.into_matches();
+    let findings = build_findings(
+        engine,
+        matches,
+        options.min_confidence,
+        &|blob| {
+            paths
+                .get(blob)
+                .map(|ps| {
+                    ps.iter()
+                        .map(|p| BlobPlace {
+                            path: Some(p.display().to_string()),
+                            ..BlobPlace::default()
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        },
+        &|_| true,
+    );
+    Report {
+        version: REPORT_VERSION,
+        tool: Tool::default(),
+        target: String::new(),
+        complete,
+        stats: Stats {
+            blobs_scanned: counts.blobs_scanned,
+            bytes_scanned: counts.bytes_scanned,
+            blobs_skipped: skipped.len() as u64,
+            commits: 0,
+            duration_ms: 0,
+        },
+        warnings: Vec::new(),
+        skipped,
+        findings,
+    }
+}
