@@ -1,9 +1,10 @@
 //! Which commit and path first introduced a blob.
 //!
 //! Commits reachable from any ref are visited oldest first (parents before children, then by
-//! committer date); each commit's tree is walked, skipping every subtree already walked for an
-//! earlier commit, so each distinct tree is read once. The first commit in which a blob appears is
-//! where it was introduced. Only blobs with findings are remembered. The walk also notices objects
+//! committer date); each commit's tree is walked, skipping every subtree already walked at the same
+//! path for an earlier commit, so each distinct (tree, path) is read once. The first commit in
+//! which a blob appears at a path is where it was introduced there; a blob that was renamed or
+//! copied gets one origin per path, earliest first. Only blobs with findings are remembered. The walk also notices objects
 //! that history names but the object database lacks, which is how a partial or damaged clone is
 //! reported as incomplete instead of clean.
 
@@ -51,8 +52,8 @@ pub struct Origin {
 /// Provenance for the blobs that had findings, and what history lacked.
 #[derive(Debug, Default)]
 pub struct Provenance {
-    /// Introduction of each wanted blob reachable from some commit.
-    pub origins: HashMap<ObjectId, Origin>,
+    /// Introductions of each wanted blob, one per path, earliest first.
+    pub origins: HashMap<ObjectId, Vec<Origin>>,
     /// Wanted blobs present in HEAD's tree.
     pub in_head: HashSet<ObjectId>,
     /// Whether the repository is a shallow clone (history before the boundary is absent).
@@ -80,6 +81,7 @@ pub fn trace(
         collector,
         buf: Vec::new(),
         seen_trees: HashSet::new(),
+        seen_places: HashSet::new(),
         reported: collector
             .skipped()
             .into_iter()
@@ -105,7 +107,7 @@ pub fn trace(
         walker.attribute(&node, wanted, &mut provenance, true);
     }
 
-    if provenance.origins.len() < wanted.len() {
+    if wanted.iter().any(|id| !provenance.origins.contains_key(id)) {
         let dangling: Vec<ObjectId> = collector
             .commits()
             .into_iter()
@@ -119,11 +121,16 @@ pub fn trace(
 
     if let Ok(head) = repo.head_tree_id() {
         let mut found = Vec::new();
-        walker.walk_tree(head.detach(), String::new(), &mut |id, _| {
-            if wanted.contains(&id) {
-                found.push(id);
-            }
-        }, false);
+        walker.walk_tree(
+            head.detach(),
+            String::new(),
+            &mut |id, _| {
+                if wanted.contains(&id) {
+                    found.push(id);
+                }
+            },
+            Walk::Whole,
+        );
         provenance.in_head.extend(found);
     }
     Ok(provenance)
@@ -132,7 +139,8 @@ pub fn trace(
 /// Orders commits so that parents come before children and, among commits ready at the same time,
 /// older ones first.
 fn oldest_first(graph: Vec<Node>) -> Vec<Node> {
-    let index: HashMap<ObjectId, usize> = graph.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let index: HashMap<ObjectId, usize> =
+        graph.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     let mut waiting = vec![0usize; graph.len()];
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
     for (i, node) in graph.iter().enumerate() {
@@ -163,11 +171,33 @@ fn oldest_first(graph: Vec<Node>) -> Vec<Node> {
     order.into_iter().filter_map(|i| slots[i].take()).collect()
 }
 
+/// How a tree walk treats what it meets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Reachable history: skip what was walked, report what is missing.
+    History,
+    /// Unreachable commits: skip what was walked; their missing objects are not history's loss.
+    Unreachable,
+    /// One whole tree (HEAD's), nothing skipped or reported.
+    Whole,
+}
+
+/// A 64-bit hash of a path, so that pruning by (tree, path) does not store every path.
+fn path_hash(path: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = std::hash::DefaultHasher::new();
+    hasher.write(path.as_bytes());
+    hasher.finish()
+}
+
 struct Walker<'r, 'c, 'e> {
     repo: &'r gix::Repository,
     collector: &'c Collector<'e>,
     buf: Vec<u8>,
-    seen_trees: HashSet<ObjectId>,
+    /// (tree, hash of its path) pairs already walked.
+    seen_trees: HashSet<(ObjectId, u64)>,
+    /// (wanted blob, path) pairs already attributed.
+    seen_places: HashSet<(ObjectId, String)>,
     reported: HashSet<ObjectId>,
 }
 
@@ -268,7 +298,9 @@ impl Walker<'_, '_, '_> {
             let parents: Vec<ObjectId> = if shallow.contains(&id) {
                 Vec::new()
             } else {
-                CommitRefIter::from_bytes(&data, id.kind()).parent_ids().collect()
+                CommitRefIter::from_bytes(&data, id.kind())
+                    .parent_ids()
+                    .collect()
             };
             let time = CommitRefIter::from_bytes(&data, id.kind())
                 .committer()
@@ -302,18 +334,32 @@ impl Walker<'_, '_, '_> {
             node.tree,
             String::new(),
             &mut |id, path| {
-                if wanted.contains(&id) && !provenance.origins.contains_key(&id) {
+                if wanted.contains(&id) {
                     firsts.push((id, path.to_string()));
                 }
             },
-            reachable,
+            if reachable {
+                Walk::History
+            } else {
+                Walk::Unreachable
+            },
         );
+        firsts.retain(|place| self.seen_places.insert(place.clone()));
+        if !reachable {
+            // An unreachable commit only explains blobs that no reachable commit holds.
+            firsts.retain(|(id, _)| {
+                provenance
+                    .origins
+                    .get(id)
+                    .is_none_or(|o| o.iter().all(|o| o.commit.is_none()))
+            });
+        }
         if firsts.is_empty() {
             return;
         }
         let info = Arc::new(self.commit_info(node.id));
         for (id, path) in firsts {
-            provenance.origins.entry(id).or_insert_with(|| Origin {
+            provenance.origins.entry(id).or_default().push(Origin {
                 commit: reachable.then(|| info.clone()),
                 path: Some(path),
                 unreachable_commit: (!reachable).then(|| info.clone()),
@@ -321,19 +367,20 @@ impl Walker<'_, '_, '_> {
         }
     }
 
-    /// Walks a tree, skipping subtrees seen before when `prune` is set; calls `visit` for each blob.
-    /// With `check` set, blobs the object database lacks are reported missing.
+    /// Walks a tree, calling `visit` for each blob. `mode` decides whether subtrees already walked
+    /// at the same path are skipped and whether objects the database lacks are reported.
     fn walk_tree(
         &mut self,
         tree: ObjectId,
         prefix: String,
         visit: &mut dyn FnMut(ObjectId, &str),
-        check: bool,
+        mode: Walk,
     ) {
-        let prune = check;
+        let prune = mode != Walk::Whole;
+        let check = mode == Walk::History;
         let mut stack = vec![(tree, prefix)];
         while let Some((tree, prefix)) = stack.pop() {
-            if prune && !self.seen_trees.insert(tree) {
+            if prune && !self.seen_trees.insert((tree, path_hash(&prefix))) {
                 continue;
             }
             let data = if check {

@@ -195,12 +195,13 @@ fn history_places(provenance: &Provenance, blob: &ObjectId) -> Vec<BlobPlace> {
     provenance
         .origins
         .get(blob)
+        .into_iter()
+        .flatten()
         .map(|origin| BlobPlace {
             path: origin.path.clone(),
             commit: origin.commit.as_deref().cloned(),
             unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
         })
-        .into_iter()
         .collect()
 }
 

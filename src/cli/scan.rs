@@ -161,7 +161,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             .iter()
             .filter(|s| s.reason.makes_incomplete())
             .count();
-        eprintln!("blobhound: scan incomplete: {unread} objects could not be read (see \"skipped\")");
+        eprintln!(
+            "blobhound: scan incomplete: {unread} objects could not be read (see \"skipped\")"
+        );
         for warning in &report.warnings {
             eprintln!("blobhound: warning: {warning}");
         }

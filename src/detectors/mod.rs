@@ -189,7 +189,8 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
             "keywords must list at least one non-empty literal (the prefilter needs it)".into(),
         ));
     }
-    let regex = Regex::new(&spec.regex).map_err(|e| fail(format!("regex does not compile: {e}")))?;
+    let regex =
+        Regex::new(&spec.regex).map_err(|e| fail(format!("regex does not compile: {e}")))?;
     if !regex.capture_names().any(|n| n == Some("secret")) {
         return Err(fail("regex has no named group `secret`".into()));
     }

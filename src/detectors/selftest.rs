@@ -45,9 +45,10 @@ pub fn run(engine: &Engine) -> Outcome {
             problem,
         };
         if detector.examples.is_empty() {
-            outcome
-                .failures
-                .push(fail("examples".into(), "the detector has no examples".into()));
+            outcome.failures.push(fail(
+                "examples".into(),
+                "the detector has no examples".into(),
+            ));
         }
         if detector.negative_examples.is_empty() {
             outcome.failures.push(fail(

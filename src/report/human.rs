@@ -75,7 +75,12 @@ fn write_finding(
     }
     let rest: Vec<&Location> = locations.collect();
     for location in rest.iter().take(MORE_LOCATIONS) {
-        writeln!(out, "  also     {}  ({})", place(location), short_commit(location))?;
+        writeln!(
+            out,
+            "  also     {}  ({})",
+            place(location),
+            short_commit(location)
+        )?;
     }
     if rest.len() > MORE_LOCATIONS {
         writeln!(
@@ -113,7 +118,10 @@ fn fields_line(fields: &BTreeMap<String, Value>) -> String {
 }
 
 fn place(location: &Location) -> String {
-    let path = location.path.as_deref().unwrap_or("(no path: blob in no tree)");
+    let path = location
+        .path
+        .as_deref()
+        .unwrap_or("(no path: blob in no tree)");
     format!("{path}:{}:{}", location.line, location.column)
 }
 

@@ -202,7 +202,7 @@ pub fn build_findings(
     }
     let mut findings: Vec<Finding> = grouped.into_values().collect();
     for finding in &mut findings {
-        finding.locations.sort_by(|a, b| location_order(a).cmp(&location_order(b)));
+        finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
             a.blob == b.blob && a.line == b.line && a.column == b.column && a.path == b.path
         });
@@ -291,7 +291,10 @@ mod tests {
 
     #[test]
     fn redaction_never_shows_more_than_four_characters() {
-        assert_eq!(redact("django-insecure-abcdefghijklmnopqrstuvwxyz"), "djan*****");
+        assert_eq!(
+            redact("django-insecure-abcdefghijklmnopqrstuvwxyz"),
+            "djan*****"
+        );
         assert_eq!(redact("hunter22"), "h*****");
         assert_eq!(redact("abc"), "*****");
     }

@@ -16,7 +16,9 @@ pub struct OidSet {
 impl Default for OidSet {
     fn default() -> Self {
         OidSet {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashSet::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| Mutex::new(HashSet::default()))
+                .collect(),
         }
     }
 }

@@ -8,13 +8,14 @@ pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
     if secret.len() < 8 {
         return Some("shorter than 8 bytes");
     }
-    if secret.first() == Some(&b'$') {
+    if is_variable_reference(secret) {
         return Some("a shell or template variable");
     }
-    const TEMPLATE_MARKERS: [&[u8]; 5] = [b"${", b"{{", b"}}", b"{%", b"%("];
+    const TEMPLATE_MARKERS: [&[u8]; 4] = [b"${", b"{{", b"}}", b"{%"];
     if TEMPLATE_MARKERS
         .iter()
         .any(|marker| contains(secret, marker))
+        || has_printf_placeholder(secret)
     {
         return Some("template syntax");
     }
@@ -25,6 +26,42 @@ pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
         return Some("a run of five or more identical characters");
     }
     None
+}
+
+/// `$NAME` or `$(command)`: a reference to a value, not the value. A Django key may start with `$`
+/// too, but then symbols follow, so only a whole identifier or command substitution counts.
+fn is_variable_reference(secret: &[u8]) -> bool {
+    match secret {
+        [b'$', b'(', .., b')'] => true,
+        [b'$', first, rest @ ..] => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// Python's `%(name)s` interpolation. Generated Django keys contain `%(` by chance, so only the
+/// whole `%(identifier)` followed by a conversion letter counts.
+fn has_printf_placeholder(secret: &[u8]) -> bool {
+    let mut rest = secret;
+    while let Some(at) = memchr::memmem::find(rest, b"%(") {
+        let after = &rest[at + 2..];
+        let name_len = after
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if name_len > 0
+            && after.get(name_len) == Some(&b')')
+            && after
+                .get(name_len + 1)
+                .is_some_and(|b| b"sdirf".contains(b))
+        {
+            return true;
+        }
+        rest = after;
+    }
+    false
 }
 
 /// True when `placeholders` (already lowercase) has an entry contained in `secret`, ignoring ASCII case.
@@ -77,6 +114,12 @@ mod tests {
     fn masked_values_are_fake() {
         assert!(looks_fake(b"django-insecure-xxxxxxxxxxxx").is_some());
         assert!(looks_fake(b"**********").is_some());
+    }
+
+    #[test]
+    fn django_keys_with_dollar_or_percent_paren_are_not_templates() {
+        assert_eq!(looks_fake(b"$k9#2m%(x0z!p4r-w7t=s9x+u&q8v"), None);
+        assert_eq!(looks_fake(b"a%(b1)#c$d(e)f"), None);
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub fn scan_dir(
             Ok(entry) if entry.file_type().is_file() => files.push(entry.into_path()),
             Ok(_) => {}
             Err(e) => {
-                let path = e.path().map(|p| p.display().to_string()).unwrap_or_default();
+                let path = e
+                    .path()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 collector.skip(path, SkipReason::Unreadable, Some(e.to_string()));
             }
         }

@@ -13,8 +13,8 @@ use crate::scan::collector::{Collector, SkipReason};
 pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collector<'_>) {
     let store = gix::odb::loose::Store::at(objects_dir, hash);
     let ids: Vec<ObjectId> = store.iter().filter_map(Result::ok).collect();
-    ids.par_iter().for_each_init(Vec::new, |buf, id| {
-        match store.try_find(id, buf) {
+    ids.par_iter()
+        .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
             Ok(Some(object)) => {
                 if object.kind == gix::objs::Kind::Blob {
                     collector.offer_blob(*id, object.data);
@@ -24,8 +24,7 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
             }
             Ok(None) => {}
             Err(e) => collector.skip(id.to_string(), SkipReason::Corrupt, Some(e.to_string())),
-        }
-    });
+        });
 }
 
 /// How many loose objects `objects_dir` holds, for progress display.

@@ -14,8 +14,13 @@ use crate::error::{Error, Result};
 pub fn object_directories(objects_dir: &Path) -> Result<Vec<PathBuf>> {
     let mut dirs = vec![objects_dir.to_path_buf()];
     let cwd = std::env::current_dir().map_err(|e| Error::io("reading the current directory", e))?;
-    let alternates = gix::odb::alternate::resolve(objects_dir.to_path_buf(), &cwd)
-        .map_err(|e| Error::Git(format!("{}: bad alternates file: {e}", objects_dir.display())))?;
+    let alternates =
+        gix::odb::alternate::resolve(objects_dir.to_path_buf(), &cwd).map_err(|e| {
+            Error::Git(format!(
+                "{}: bad alternates file: {e}",
+                objects_dir.display()
+            ))
+        })?;
     for alternate in alternates {
         if !dirs.contains(&alternate) {
             dirs.push(alternate);

@@ -44,7 +44,9 @@ pub(super) fn apply(data: &[u8], candidate: &mut Candidate) -> bool {
     let around = neighbourhood(data, &id, PAIR_LINES, PAIR_BYTES);
     let mut best: Option<std::ops::Range<usize>> = None;
     for caps in secret_key_shape().captures_iter(&data[around.clone()]) {
-        let Some(key) = caps.name("key") else { continue };
+        let Some(key) = caps.name("key") else {
+            continue;
+        };
         let range = around.start + key.start()..around.start + key.end();
         if !plausible_secret_key(key.as_bytes()) || range.start < id.end && id.start < range.end {
             continue;
@@ -99,8 +101,14 @@ mod tests {
     fn credentials_file_pairs_id_and_secret() {
         let text = b"[default]\naws_access_key_id = AKIAQ3EGRT7LWNP2K5XZ\naws_secret_access_key = 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\n";
         let c = run(text);
-        assert_eq!(&text[c.secret.clone()], b"hT9r2Lq8ZpX0vBn4Mw6Yc1Ks3Df5Gj7Ua9Ie2Ro4");
-        assert_eq!(c.fields["access_key_id"], Value::from("AKIAQ3EGRT7LWNP2K5XZ"));
+        assert_eq!(
+            &text[c.secret.clone()],
+            b"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"
+        );
+        assert_eq!(
+            c.fields["access_key_id"],
+            Value::from("AKIAQ3EGRT7LWNP2K5XZ")
+        );
         assert_eq!(c.confidence, Confidence::High);
     }
 

@@ -38,7 +38,9 @@ mod tests {
 
     #[test]
     fn lone_secret_key_is_kept() {
-        assert!(keep(b"aws_secret_access_key = hT9r2Lq8ZpX0vBn4Mw6Yc1Ks3Df5Gj7Ua9Ie2Ro4\n"));
+        assert!(keep(
+            b"aws_secret_access_key = hT9r2Lq8ZpX0vBn4Mw6Yc1Ks3Df5Gj7Ua9Ie2Ro4\n"
+        ));
     }
 
     #[test]

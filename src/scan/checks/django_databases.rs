@@ -11,8 +11,10 @@ use super::{neighbourhood, Candidate};
 fn sibling_key() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
     RE.get_or_init(|| {
-        Regex::new(r#"['"](?P<key>USER|HOST|PORT|NAME|ENGINE)['"]\s*:\s*['"]?(?P<value>[^'",\s}]+)"#)
-            .expect("static regex")
+        Regex::new(
+            r#"['"](?P<key>USER|HOST|PORT|NAME|ENGINE)['"]\s*:\s*['"]?(?P<value>[^'",\s}]+)"#,
+        )
+        .expect("static regex")
     })
 }
 

@@ -1,0 +1,276 @@
+//! A full-history audit of `testrepos/history.py`'s repository.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::fixtures::{
+    assert_expected_findings, assert_no_decoys, blobhound, find, history, scan_json, secrets,
+};
+
+#[test]
+fn every_planted_secret_is_found_at_its_first_commit_and_path() {
+    let fixture = history();
+    let (code, report) = scan_json(&fixture.dir.join("repo"), &[]);
+    assert_eq!(code, 1, "findings mean exit status 1");
+    assert_eq!(report["complete"], true);
+    assert_expected_findings(&report, &fixture.answers);
+}
+
+#[test]
+fn no_decoy_is_reported_and_nothing_unexpected_either() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &[]);
+    assert_no_decoys(&report, &fixture.answers);
+    let expected = fixture.answers["expected"].as_array().unwrap();
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        expected.len(),
+        "one finding per expected secret: {:?}",
+        secrets(&report)
+    );
+}
+
+#[test]
+fn blob_reachable_only_from_a_dangling_commit_has_no_commit_but_names_the_dangling_one() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &[]);
+    let dangling: Vec<&Value> = fixture.answers["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["commit"].is_null())
+        .collect();
+    assert!(!dangling.is_empty(), "the fixture plants a dangling secret");
+    let dangling_commits = fixture.answers["dangling_commits"].as_array().unwrap();
+    for e in dangling {
+        let f = find(
+            &report,
+            e["detector"].as_str().unwrap(),
+            e["secret"].as_str().unwrap(),
+        )
+        .expect("dangling secret found");
+        let location = &f["locations"][0];
+        assert!(location["commit"].is_null());
+        assert!(dangling_commits.contains(&location["unreachable_commit"]["id"]));
+        assert_eq!(f["in_head"], false);
+    }
+}
+
+#[test]
+fn binary_blobs_are_skipped_and_counted() {
+    let (_, report) = scan_json(&history().dir.join("repo"), &[]);
+    let binary = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "binary")
+        .count();
+    assert_eq!(binary, 1, "the PNG");
+    assert!(report["stats"]["blobs_skipped"].as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn scanning_binary_blobs_on_request_finds_the_key_inside_the_png() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &["--scan-binary"]);
+    let png_decoy = fixture.answers["decoys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["path"].as_str().is_some_and(|p| p.ends_with(".png")))
+        .expect("the fixture has a PNG decoy");
+    assert!(secrets(&report).contains(&png_decoy["secret"].as_str().unwrap().to_string()));
+}
+
+#[test]
+fn a_secret_in_two_files_is_one_finding_with_every_location() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &[]);
+    for e in fixture.answers["expected"].as_array().unwrap() {
+        let Some(also) = e["also"].as_array() else {
+            continue;
+        };
+        let f = find(
+            &report,
+            e["detector"].as_str().unwrap(),
+            e["secret"].as_str().unwrap(),
+        )
+        .unwrap();
+        let paths: Vec<&Value> = f["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| &l["path"])
+            .collect();
+        for other in also {
+            assert!(
+                paths.contains(&&other["path"]),
+                "missing location {}",
+                other["path"]
+            );
+        }
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_the_number_of_threads() {
+    let repo = history().dir.join("repo");
+    let (_, one) = scan_json(&repo, &["--threads", "1"]);
+    let (_, two) = scan_json(&repo, &["--threads", "2"]);
+    assert_eq!(one["findings"], two["findings"]);
+    assert_eq!(one["skipped"], two["skipped"]);
+}
+
+#[test]
+fn jsonl_prints_one_finding_per_line() {
+    let repo = history().dir.join("repo");
+    let (_, report) = scan_json(&repo, &[]);
+    let output = blobhound(&["scan", repo.to_str().unwrap(), "--format", "jsonl"]);
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+        .collect();
+    assert_eq!(&Value::Array(lines), &report["findings"]);
+}
+
+#[test]
+fn redact_never_prints_a_whole_secret_in_any_format() {
+    let fixture = history();
+    let repo = fixture.dir.join("repo");
+    for format in ["human", "json", "jsonl"] {
+        let output = blobhound(&[
+            "scan",
+            repo.to_str().unwrap(),
+            "--redact",
+            "--format",
+            format,
+        ]);
+        assert_eq!(output.status.code(), Some(1));
+        let text = String::from_utf8_lossy(&output.stdout);
+        for e in fixture.answers["expected"].as_array().unwrap() {
+            let secret = e["secret"].as_str().unwrap();
+            assert!(!text.contains(secret), "{format} output shows a secret");
+        }
+    }
+}
+
+#[test]
+fn confidence_filter_drops_findings_below_it() {
+    let repo = history().dir.join("repo");
+    let (_, medium) = scan_json(&repo, &[]);
+    let (_, high) = scan_json(&repo, &["--confidence", "high"]);
+    let high_findings = high["findings"].as_array().unwrap();
+    assert!(high_findings.iter().all(|f| f["confidence"] == "high"));
+    let medium_count = medium["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["confidence"] == "medium")
+        .count();
+    assert!(
+        medium_count > 0,
+        "the fixture has medium-confidence findings"
+    );
+    assert_eq!(
+        high_findings.len() + medium_count,
+        medium["findings"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn human_output_names_path_commit_and_advice_without_color_when_piped() {
+    let repo = history().dir.join("repo");
+    let output = blobhound(&["scan", repo.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "no escape codes when stdout is not a terminal"
+    );
+    assert!(text.contains("Django SECRET_KEY"));
+    assert!(text.contains("settings.py:3:"));
+    assert!(text.contains("Dev One <dev1@example.test>"));
+    assert!(text.contains("fix "));
+    assert!(text.contains("secrets found"));
+}
+
+#[test]
+fn history_none_scans_only_the_files_on_disk() {
+    let fixture = history();
+    let (code, report) = scan_json(&fixture.dir.join("repo"), &["--history", "none"]);
+    assert_eq!(code, 1);
+    let in_head: Vec<&Value> = fixture.answers["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["in_head"] == true)
+        .collect();
+    assert!(!in_head.is_empty());
+    for e in &in_head {
+        assert!(
+            find(
+                &report,
+                e["detector"].as_str().unwrap(),
+                e["secret"].as_str().unwrap()
+            )
+            .is_some(),
+            "HEAD secret at {} found on disk",
+            e["path"]
+        );
+    }
+    let deleted = fixture.answers["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["in_head"] == false)
+        .filter(|e| {
+            find(
+                &report,
+                e["detector"].as_str().unwrap(),
+                e["secret"].as_str().unwrap(),
+            )
+            .is_some()
+        })
+        .count();
+    assert_eq!(deleted, 0, "history-only secrets are not on disk");
+}
+
+/// Every file under `dir` with its size, modification time and content.
+fn snapshot(dir: &Path) -> BTreeMap<String, (u64, std::time::SystemTime, Vec<u8>)> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(
+                    path.display().to_string(),
+                    (
+                        meta.len(),
+                        meta.modified().unwrap(),
+                        std::fs::read(&path).unwrap(),
+                    ),
+                );
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn scanning_never_writes_to_the_repository() {
+    let repo = history().dir.join("repo");
+    let before = snapshot(&repo);
+    let (code, _) = scan_json(&repo, &[]);
+    assert_eq!(code, 1);
+    let (code, _) = scan_json(&repo, &["--history", "none"]);
+    assert_eq!(code, 1);
+    assert_eq!(before, snapshot(&repo), "no file added, removed or changed");
+}

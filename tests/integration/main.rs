@@ -1,0 +1,8 @@
+//! The one integration-test binary: the real `blobhound` binary against fixture repositories that
+//! `testrepos/` builds with real git. A module per topic.
+
+mod broken_repos;
+mod cli;
+mod detectors;
+mod fixtures;
+mod history;
