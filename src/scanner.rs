@@ -49,7 +49,12 @@ pub struct ScanProgress {
     pub total: AtomicU64,
     /// Objects handed to the engine so far.
     pub done: AtomicU64,
+    /// 0 while reading objects, 1 while tracing history for the findings.
+    pub phase: AtomicU64,
 }
+
+/// [`ScanProgress::phase`] while provenance is traced.
+pub const PHASE_HISTORY: u64 = 1;
 
 /// Runs a scan.
 pub fn scan(options: &ScanOptions, engine: &Engine, progress: &ScanProgress) -> Result<Report> {
@@ -143,6 +148,7 @@ fn scan_history(
         loose::scan_loose(dir, hash, &collector);
     }
 
+    progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
     let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
     let provenance = provenance::trace(repo, &wanted, &collector)?;
     if provenance.shallow {

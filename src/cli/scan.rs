@@ -12,7 +12,7 @@ use blobhound::report::human::{write_human, Style};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::scan::collector::Limits;
 use blobhound::scan::Engine;
-use blobhound::scanner::{scan, History, ScanOptions, ScanProgress};
+use blobhound::scanner::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use clap::{Args, ValueEnum};
 
 use super::Status;
@@ -177,18 +177,34 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     })
 }
 
+/// Draws a progress bar on stderr, but only for scans that last longer than half a second.
 fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
+    for _ in 0..10 {
+        if finished.load(Ordering::Relaxed) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} scanning objects {pos}/{len} [{bar:30}] {per_sec} eta {eta}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
+        indicatif::ProgressStyle::with_template("{msg} {pos}/{len} [{bar:30}] {per_sec} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
     );
+    bar.set_message("reading objects");
+    let mut tracing = false;
     while !finished.load(Ordering::Relaxed) {
-        bar.set_length(progress.total.load(Ordering::Relaxed));
-        bar.set_position(progress.done.load(Ordering::Relaxed));
+        if !tracing && progress.phase.load(Ordering::Relaxed) == PHASE_HISTORY {
+            tracing = true;
+            bar.set_style(indicatif::ProgressStyle::default_spinner());
+            bar.set_message("tracing commits for the findings");
+        }
+        if !tracing {
+            bar.set_length(progress.total.load(Ordering::Relaxed));
+            bar.set_position(progress.done.load(Ordering::Relaxed));
+        } else {
+            bar.tick();
+        }
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();

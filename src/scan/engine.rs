@@ -204,3 +204,52 @@ fn merged_windows(data: &[u8], hits: &[Hit]) -> Vec<Range<usize>> {
     }
     windows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        Engine::new(DetectorSet::builtin().expect("built-in detectors")).expect("engine")
+    }
+
+    #[test]
+    fn invalid_utf8_around_a_secret_does_not_hide_it() {
+        let mut blob = vec![0xff, 0xfe, b'\n'];
+        blob.extend_from_slice(b"DATABASE_URL=postgres://shop:Qm7vX2pL9rT4@db.test:5432/shop\n");
+        blob.extend_from_slice(&[0xc3, 0x28, b'\n']);
+        let found = engine().scan(&blob);
+        assert!(found
+            .iter()
+            .any(|m| m.secret == "Qm7vX2pL9rT4" && m.line == 2));
+    }
+
+    #[test]
+    fn blobhound_allow_silences_its_line_only() {
+        let text = b"DATABASE_URL=postgres://shop:Qm7vX2pL9rT4@db.test/shop  # blobhound:allow test fixture\nOTHER=postgres://shop:Zx8cV3bN6mK1@db.test/shop\n";
+        let found = engine().scan(text);
+        let secrets: Vec<&str> = found.iter().map(|m| m.secret.as_str()).collect();
+        assert_eq!(secrets, ["Zx8cV3bN6mK1"]);
+    }
+
+    #[test]
+    fn blobhound_allow_naming_another_detector_does_not_silence_this_one() {
+        let text =
+            b"DATABASE_URL=postgres://shop:Qm7vX2pL9rT4@db.test/shop  # blobhound:allow aws-access-key\n";
+        assert_eq!(engine().scan(text).len(), 1);
+    }
+
+    #[test]
+    fn crlf_line_endings_stay_out_of_secrets() {
+        let text = b"SECRET_KEY=k3#v9!q2m(z8x0p4r-w7t=s1u+y6e\r\nDEBUG=1\r\n";
+        let found = engine().scan(text);
+        assert_eq!(found[0].secret, "k3#v9!q2m(z8x0p4r-w7t=s1u+y6e");
+    }
+
+    #[test]
+    fn text_without_keywords_costs_no_regex_and_finds_nothing() {
+        assert!(engine()
+            .scan(b"fn main() { println!(\"hello\"); }")
+            .is_empty());
+    }
+}

@@ -274,3 +274,103 @@ fn scanning_never_writes_to_the_repository() {
     assert_eq!(code, 1);
     assert_eq!(before, snapshot(&repo), "no file added, removed or changed");
 }
+
+/// Runs real git with an isolated configuration.
+fn git(args: &[&str]) -> std::process::Output {
+    let output = std::process::Command::new("git")
+        .args(args)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .output()
+        .expect("git runs");
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+#[test]
+fn every_distinct_blob_git_knows_is_scanned_or_skipped_exactly_once() {
+    let repo = history().dir.join("repo");
+    let listing = git(&[
+        "-C",
+        repo.to_str().unwrap(),
+        "cat-file",
+        "--batch-all-objects",
+        "--batch-check=%(objecttype)",
+    ]);
+    let blobs = String::from_utf8(listing.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| *l == "blob")
+        .count() as u64;
+    let (_, report) = scan_json(&repo, &[]);
+    let scanned = report["stats"]["blobs_scanned"].as_u64().unwrap();
+    let skipped = report["stats"]["blobs_skipped"].as_u64().unwrap();
+    assert_eq!(scanned + skipped, blobs);
+}
+
+#[test]
+fn objects_borrowed_through_alternates_are_scanned() {
+    let fixture = history();
+    let shared = fixture.dir.join("shared-clone");
+    let _ = std::fs::remove_dir_all(&shared);
+    git(&[
+        "clone",
+        "--quiet",
+        "--shared",
+        "--no-checkout",
+        fixture.dir.join("repo").to_str().unwrap(),
+        shared.to_str().unwrap(),
+    ]);
+    let own_objects = std::fs::read_dir(shared.join(".git/objects/pack"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(own_objects, 0, "a shared clone keeps no packs of its own");
+    let (code, report) = scan_json(&shared, &[]);
+    assert_eq!(code, 1);
+    for e in fixture.answers["expected"].as_array().unwrap() {
+        assert!(
+            find(
+                &report,
+                e["detector"].as_str().unwrap(),
+                e["secret"].as_str().unwrap()
+            )
+            .is_some(),
+            "{} from the alternate's objects",
+            e["path"]
+        );
+    }
+}
+
+#[test]
+fn blobs_over_the_size_limit_are_skipped_and_listed() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &["--max-blob-size", "100K"]);
+    let too_large: Vec<&Value> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["reason"] == "too-large")
+        .collect();
+    assert_eq!(too_large.len(), 1, "the 300 kB minified file");
+    let minified = fixture.answers["expected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"].as_str().unwrap().ends_with(".min.js"))
+        .expect("fixture has the minified file");
+    assert_eq!(too_large[0]["blob"], minified["blob"]);
+    assert!(find(
+        &report,
+        "aws-access-key",
+        minified["secret"].as_str().unwrap()
+    )
+    .is_none());
+    assert_eq!(
+        report["complete"], true,
+        "a size limit the user chose is not a failure"
+    );
+}
