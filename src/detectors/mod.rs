@@ -124,6 +124,11 @@ impl DetectorSet {
         Ok(())
     }
 
+    /// Adds one compiled detector; a duplicate id is an error.
+    pub fn add(&mut self, detector: Detector) -> Result<()> {
+        self.push(detector)
+    }
+
     fn push(&mut self, detector: Detector) -> Result<()> {
         if let Some(existing) = self.detectors.iter().find(|d| d.id == detector.id) {
             return Err(Error::detector(

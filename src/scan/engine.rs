@@ -67,8 +67,21 @@ impl Engine {
 
     /// Finds every secret in `data`.
     pub fn scan(&self, data: &[u8]) -> Vec<BlobMatch> {
-        let mut hits = Vec::new();
-        self.prefilter.hits(data, &mut hits);
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<Hit>)> =
+                const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => {
+                let (lowered, hits) = &mut *scratch;
+                self.scan_with(data, lowered, hits)
+            }
+            Err(_) => self.scan_with(data, &mut Vec::new(), &mut Vec::new()),
+        })
+    }
+
+    fn scan_with(&self, data: &[u8], lowered: &mut Vec<u8>, hits: &mut Vec<Hit>) -> Vec<BlobMatch> {
+        self.prefilter.hits(data, lowered, hits);
         let mut found = Vec::new();
         let mut start = 0;
         while start < hits.len() {
