@@ -85,7 +85,7 @@ fn source_text(size: usize) -> Vec<u8> {
                 .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
                 .unwrap_or_default()
         };
-        let template = if rng.next() % 40 == 0 {
+        let template = if rng.next().is_multiple_of(40) {
             rng.pick(WITH_KEYWORDS)
         } else {
             rng.pick(PLAIN)
