@@ -88,8 +88,12 @@ pub fn scan(options: &ScanOptions, engine: &Engine, progress: &ScanProgress) -> 
         }
     };
     report.target = target.display().to_string();
-    report.stats.duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+    report.stats.duration_ms = elapsed_ms(started);
     Ok(report)
+}
+
+fn elapsed_ms(since: Instant) -> u64 {
+    u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Opens `path` as a repository if it is one; `None` for anything that is not a repository.
@@ -121,6 +125,7 @@ fn scan_history(
     let hash = repo.object_hash();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
     let dirs = object_directories(&objects_dir)?;
+    let started = Instant::now();
     let collector = Collector::new(engine, options.limits, &progress.done);
 
     let indices: Vec<(PathBuf, Vec<PathBuf>)> = dirs
@@ -148,9 +153,11 @@ fn scan_history(
         loose::scan_loose(dir, hash, &collector);
     }
 
+    let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
     let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
     let provenance = provenance::trace(repo, &wanted, &collector)?;
+    let history_ms = elapsed_ms(started) - content_ms;
     if provenance.shallow {
         warnings.push(
             "shallow clone: history before the shallow boundary is not in this repository \
@@ -190,6 +197,8 @@ fn scan_history(
             blobs_skipped: skipped.len() as u64,
             commits: provenance.reachable_commits as u64,
             duration_ms: 0,
+            content_ms,
+            history_ms,
         },
         warnings,
         skipped,
@@ -299,6 +308,8 @@ fn scan_directory(
             blobs_skipped: skipped.len() as u64,
             commits: 0,
             duration_ms: 0,
+            content_ms: 0,
+            history_ms: 0,
         },
         warnings: Vec::new(),
         skipped,

@@ -147,8 +147,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     match args.format {
         Format::Human => {
             let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            let detectors = DetectorSet::builtin()?;
-            write_human(&shown, &detectors, Style::new(color), &mut out)?;
+            write_human(&shown, engine.set(), Style::new(color), &mut out)?;
         }
         Format::Json => write_json(&shown, &mut out)?,
         Format::Jsonl => write_jsonl(&shown, &mut out)?,

@@ -72,6 +72,10 @@ pub struct Stats {
     pub commits: u64,
     /// Wall time.
     pub duration_ms: u64,
+    /// Of which reading and scanning every object.
+    pub content_ms: u64,
+    /// Of which tracing commits and paths (and finding missing objects).
+    pub history_ms: u64,
 }
 
 /// One secret, wherever it occurs.

@@ -60,6 +60,11 @@ impl Engine {
         Ok(Engine { set, prefilter })
     }
 
+    /// The detector set, for lookups by id (advice, names).
+    pub fn set(&self) -> &DetectorSet {
+        &self.set
+    }
+
     /// The detectors, indexed as in [`BlobMatch::detector`].
     pub fn detectors(&self) -> &[Detector] {
         self.set.detectors()
