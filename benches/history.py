@@ -173,6 +173,7 @@ def bench_repo(repo: str, blobhound: str, runs: int) -> dict:
         "findings": len(report.get("findings", [])),
         "complete": report.get("complete"),
         "answer_key": answer_key_summary(repo, report),
+        "report_stats": stats,
         "runs": runs,
         "floor_s": [round(w, 4) for w, _ in floor],
         "blobhound_s": [round(w, 4) for w, _, _ in hound],
@@ -203,6 +204,10 @@ def print_table(r: dict) -> None:
           f"blobhound {', '.join(f'{x:.3f}' for x in r['blobhound_s'])} s "
           f"(exit {', '.join(map(str, r['blobhound_exit']))})")
     extra = f"; {r['answer_key']}" if r["answer_key"] else ""
+    phases = [f"{k[:-3]} {v} ms" for k, v in r["report_stats"].items()
+              if k.endswith("_ms") and k != "duration_ms" and isinstance(v, int)]
+    if phases:
+        extra += f"; phases of that run: {', '.join(phases)} (of {r['report_stats'].get('duration_ms')} ms)"
     print(f"- blobhound report: {r['blobs_scanned']} blobs scanned, {r['blobs_skipped']} skipped, "
           f"{r['commits']} commits, {r['findings']} findings, complete={r['complete']}{extra}")
     print(f"- floor: `{r['floor_cmd']}`")

@@ -96,6 +96,9 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Memory for decoded delta bases during the history walk.
+const DELTA_BASE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+
 /// Opens `path` as a repository if it is one; `None` for anything that is not a repository.
 /// Only the path itself is considered (no search upwards), and nothing is written.
 fn open_repository(path: &Path) -> Result<Option<gix::Repository>> {
@@ -106,7 +109,15 @@ fn open_repository(path: &Path) -> Result<Option<gix::Repository>> {
     }
     match gix::open_opts(path, gix::open::Options::isolated()) {
         Ok(mut repo) => {
-            repo.object_cache_size_if_unset(32 * 1024 * 1024);
+            // The history walk reads each tree once, so caching whole objects buys nothing, but
+            // trees are stored as deltas against each other: cache delta bases, by hash (gix's
+            // default static cache scans linearly, which cost 14% of a 40,000-commit walk).
+            repo.object_cache_size(None);
+            repo.objects.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    DELTA_BASE_CACHE_BYTES,
+                ))
+            });
             Ok(Some(repo))
         }
         Err(e) => Err(Error::OpenRepository {

@@ -1,0 +1,171 @@
+//! The commit side of provenance: which commits refs reach, their trees and parents, and the
+//! order in which history introduced them.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet};
+
+use gix::objs::CommitRefIter;
+use gix::prelude::Find;
+use gix::ObjectId;
+
+use super::Reader;
+use crate::scan::collector::SkipReason;
+
+/// One commit of the graph.
+pub(super) struct Commit {
+    pub id: ObjectId,
+    pub tree: ObjectId,
+    pub time: i64,
+    pub parents: Vec<ObjectId>,
+}
+
+/// Commits every ref (and HEAD) points at, through annotated tags.
+pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<ObjectId>> {
+    let repo = reader.repo;
+    let mut starts = Vec::new();
+    let platform = repo
+        .references()
+        .map_err(|e| crate::Error::Git(format!("cannot list references: {e}")))?;
+    let all = platform
+        .all()
+        .map_err(|e| crate::Error::Git(format!("cannot list references: {e}")))?;
+    for reference in all {
+        let Ok(reference) = reference else { continue };
+        if let Some(id) = reference.target().try_id() {
+            starts.push(id.to_owned());
+        }
+    }
+    if let Ok(head) = repo.head_id() {
+        starts.push(head.detach());
+    }
+    let mut tips = Vec::new();
+    for mut id in starts {
+        // Peel annotated tags (possibly nested) down to what they point at.
+        for _ in 0..32 {
+            match reader.read(id, true) {
+                Some((gix::objs::Kind::Tag, data)) => {
+                    match gix::objs::TagRefIter::from_bytes(&data, id.kind()).target_id() {
+                        Ok(target) => id = target,
+                        Err(_) => break,
+                    }
+                }
+                Some((gix::objs::Kind::Commit, _)) => {
+                    tips.push(id);
+                    break;
+                }
+                _ => break,
+            }
+        }
+    }
+    tips.sort();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Every commit reachable from `starts`, stopping at shallow boundaries. With `report` set,
+/// commits that cannot be read are recorded as missing or corrupt.
+pub(super) fn load(
+    reader: &mut Reader<'_, '_, '_>,
+    starts: &[ObjectId],
+    shallow: &HashSet<ObjectId>,
+    report: bool,
+) -> Vec<Commit> {
+    let mut seen: HashSet<ObjectId> = starts.iter().copied().collect();
+    let mut queue: Vec<ObjectId> = starts.to_vec();
+    let mut commits = Vec::new();
+    while let Some(id) = queue.pop() {
+        let Some((gix::objs::Kind::Commit, data)) = reader.read(id, report) else {
+            continue;
+        };
+        let Ok(tree) = CommitRefIter::from_bytes(&data, id.kind()).tree_id() else {
+            reader.report(id, SkipReason::Corrupt, Some("cannot parse commit".into()));
+            continue;
+        };
+        let parents: Vec<ObjectId> = if shallow.contains(&id) {
+            Vec::new()
+        } else {
+            CommitRefIter::from_bytes(&data, id.kind())
+                .parent_ids()
+                .collect()
+        };
+        let time = CommitRefIter::from_bytes(&data, id.kind())
+            .committer()
+            .map(|s| s.seconds())
+            .unwrap_or(0);
+        for parent in &parents {
+            if seen.insert(*parent) {
+                queue.push(*parent);
+            }
+        }
+        commits.push(Commit {
+            id,
+            tree,
+            time,
+            parents,
+        });
+    }
+    commits
+}
+
+/// Orders commits so that parents come before children and, among commits ready at the same
+/// time, older ones (by committer date) first.
+pub(super) fn oldest_first(graph: Vec<Commit>) -> Vec<Commit> {
+    let index: HashMap<ObjectId, usize> =
+        graph.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
+    let mut waiting = vec![0usize; graph.len()];
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); graph.len()];
+    for (i, commit) in graph.iter().enumerate() {
+        for parent in &commit.parents {
+            if let Some(&p) = index.get(parent) {
+                waiting[i] += 1;
+                children[p].push(i);
+            }
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<(i64, ObjectId, usize)>> = graph
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| waiting[*i] == 0)
+        .map(|(i, n)| Reverse((n.time, n.id, i)))
+        .collect();
+    let mut order = Vec::with_capacity(graph.len());
+    while let Some(Reverse((_, _, i))) = ready.pop() {
+        order.push(i);
+        for &child in &children[i] {
+            waiting[child] -= 1;
+            if waiting[child] == 0 {
+                ready.push(Reverse((graph[child].time, graph[child].id, child)));
+            }
+        }
+    }
+    let mut slots: Vec<Option<Commit>> = graph.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// Author, date and summary of a commit, for the report.
+pub(super) fn info(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> super::CommitInfo {
+    let mut info = super::CommitInfo {
+        id: id.to_string(),
+        author: String::new(),
+        email: String::new(),
+        date: String::new(),
+        summary: String::new(),
+        time: 0,
+    };
+    let Ok(Some(data)) = repo.objects.try_find(&id, buf) else {
+        return info;
+    };
+    let Ok(commit) = gix::objs::CommitRef::from_bytes(data.data, id.kind()) else {
+        return info;
+    };
+    if let Ok(author) = commit.author() {
+        info.author = author.name.to_string();
+        info.email = author.email.to_string();
+        if let Ok(time) = author.time() {
+            info.time = time.seconds;
+            info.date = time.format_or_unix(gix::date::time::format::ISO8601_STRICT);
+        }
+    }
+    info.summary = commit.message_summary().to_string();
+    info
+}
