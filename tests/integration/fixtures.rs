@@ -14,6 +14,10 @@ pub struct Fixture {
 }
 
 fn build(script: &str) -> Fixture {
+    build_with(script, &[])
+}
+
+fn build_with(script: &str, args: &[&str]) -> Fixture {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("fixture-{script}-{}", std::process::id()));
@@ -21,6 +25,7 @@ fn build(script: &str) -> Fixture {
     let status = Command::new("python3")
         .arg(root.join("testrepos").join(format!("{script}.py")))
         .arg(&dir)
+        .args(args)
         .status()
         .expect("python3 must be installed to build fixtures");
     assert!(status.success(), "testrepos/{script}.py failed");
@@ -41,6 +46,12 @@ pub fn history() -> &'static Fixture {
 pub fn broken() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| build("broken"))
+}
+
+/// `testrepos/synthetic.py` at 300 commits: the benchmark generator, small enough for a test.
+pub fn synthetic() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| build_with("synthetic", &["--commits", "300"]))
 }
 
 /// Runs the binary with `args`, never fetching anything.

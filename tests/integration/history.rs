@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use crate::fixtures::{
     assert_expected_findings, assert_no_decoys, blobhound, find, history, scan_json, secrets,
+    synthetic,
 };
 
 #[test]
@@ -372,5 +373,20 @@ fn blobs_over_the_size_limit_are_skipped_and_listed() {
     assert_eq!(
         report["complete"], true,
         "a size limit the user chose is not a failure"
+    );
+}
+
+#[test]
+fn the_benchmark_history_generator_plants_exactly_what_its_answer_key_says() {
+    let fixture = synthetic();
+    let (code, report) = scan_json(&fixture.dir.join("repo"), &["--confidence", "low"]);
+    assert_eq!(code, 1);
+    assert_eq!(report["complete"], true);
+    assert_expected_findings(&report, &fixture.answers);
+    assert_eq!(
+        report["findings"].as_array().unwrap().len(),
+        fixture.answers["expected"].as_array().unwrap().len(),
+        "no finding beyond the planted ones: {:?}",
+        secrets(&report)
     );
 }
