@@ -4,8 +4,10 @@
 //! bytes, [`provenance`] says which commit and path introduced a blob, and [`report`] groups and
 //! prints findings. The binary is a thin layer over [`run`]-style entry points in [`cli`].
 
+pub mod baseline;
 pub mod detectors;
 pub mod error;
+pub mod gate;
 pub mod provenance;
 pub mod report;
 pub mod scan;

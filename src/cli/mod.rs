@@ -1,5 +1,6 @@
 //! Command-line definitions, one file per subcommand.
 
+mod baseline;
 mod detectors;
 mod scan;
 
@@ -39,6 +40,9 @@ enum Command {
     /// List the detectors, or check their examples.
     #[command(subcommand)]
     Detectors(detectors::DetectorsCommand),
+    /// Record the current findings' fingerprints so that gates report only new ones.
+    #[command(subcommand)]
+    Baseline(baseline::BaselineCommand),
 }
 
 /// Parses the command line and runs the subcommand.
@@ -58,5 +62,6 @@ pub fn run() -> anyhow::Result<Status> {
     match cli.command {
         Command::Scan(args) => scan::run(args),
         Command::Detectors(command) => detectors::run(command),
+        Command::Baseline(command) => baseline::run(command),
     }
 }

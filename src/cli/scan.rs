@@ -10,6 +10,8 @@ use anyhow::Context;
 use blobhound::detectors::{Confidence, DetectorSet};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::json::{write_json, write_jsonl};
+use blobhound::report::sarif::write_sarif;
+use blobhound::report::Report;
 use blobhound::scan::collector::Limits;
 use blobhound::scan::Engine;
 use blobhound::scanner::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
@@ -22,6 +24,7 @@ pub enum Format {
     Human,
     Json,
     Jsonl,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -43,22 +46,31 @@ pub enum ConfidenceArg {
 pub struct ScanArgs {
     /// Repository (worktree or bare) or plain directory.
     #[arg(default_value = ".")]
-    target: PathBuf,
+    pub target: PathBuf,
     /// For a repository: every object (all), or only the files on disk (none).
-    #[arg(long, value_enum, default_value = "all")]
+    #[arg(long, value_enum, default_value = "all", conflicts_with_all = ["range", "since"])]
     history: HistoryArg,
+    /// Only what the commits of BASE..HEAD introduced, every commit (a CI gate).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with = "since")]
+    range: Option<String>,
+    /// Only what the commits since REV introduced (REV..HEAD).
+    #[arg(long, value_name = "REV")]
+    since: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
-    output: Option<PathBuf>,
+    pub output: Option<PathBuf>,
     /// Never print a whole secret.
     #[arg(long)]
     redact: bool,
+    /// Drop findings whose fingerprint is listed in FILE (see `blobhound baseline create`).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
     /// Lowest confidence reported.
     #[arg(long, value_enum, default_value = "medium")]
-    confidence: ConfidenceArg,
+    pub confidence: ConfidenceArg,
     /// Also load every *.toml detector file in DIR.
     #[arg(long, value_name = "DIR")]
     detectors: Option<PathBuf>,
@@ -86,51 +98,17 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    // A second initialisation (tests calling twice) keeps the first pool; that is harmless.
-    let _ = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build_global();
-
-    let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
-    if let Some(dir) = &args.detectors {
-        set.extend_from_dir(dir)?;
-    }
-    let set = set.select(&args.only, &args.skip)?;
-    let engine = Engine::new(set)?;
-
-    let options = ScanOptions {
-        target: args.target.clone(),
-        history: match args.history {
-            HistoryArg::All => History::All,
-            HistoryArg::None => History::None,
-        },
-        threads,
-        limits: Limits {
-            max_blob_size: args.max_blob_size,
-            scan_binary: args.scan_binary,
-        },
-        min_confidence: match args.confidence {
-            ConfidenceArg::Low => Confidence::Low,
-            ConfidenceArg::Medium => Confidence::Medium,
-            ConfidenceArg::High => Confidence::High,
-        },
-    };
-
-    let progress = ScanProgress::default();
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let finished = AtomicBool::new(false);
-    let report = std::thread::scope(|scope| {
-        if show_progress {
-            scope.spawn(|| draw_progress(&progress, &finished));
+    let (engine, mut report) = execute(&args)?;
+    if let Some(path) = &args.baseline {
+        let accepted = blobhound::baseline::load_fingerprints(path)?;
+        let dropped = blobhound::baseline::apply(&mut report, &accepted);
+        if dropped > 0 {
+            eprintln!(
+                "blobhound: {dropped} findings in the baseline {} not shown",
+                path.display()
+            );
         }
-        let result = scan(&options, &engine, &progress);
-        finished.store(true, Ordering::Relaxed);
-        result
-    })?;
+    }
 
     let shown = if args.redact {
         report.redacted()
@@ -151,6 +129,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         }
         Format::Json => write_json(&shown, &mut out)?,
         Format::Jsonl => write_jsonl(&shown, &mut out)?,
+        Format::Sarif => write_sarif(&shown, engine.set(), &mut out)?,
     }
     out.flush()?;
 
@@ -177,6 +156,80 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
 }
 
 /// Draws a progress bar on stderr, but only for scans that last longer than half a second.
+/// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
+pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    // A second initialisation keeps the first pool; that is harmless.
+    let _ = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build_global();
+
+    let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
+    if let Some(dir) = &args.detectors {
+        set.extend_from_dir(dir)?;
+    }
+    let set = set.select(&args.only, &args.skip)?;
+    let engine = Engine::new(set)?;
+
+    let options = ScanOptions {
+        target: args.target.clone(),
+        history: history(args)?,
+        threads,
+        limits: Limits {
+            max_blob_size: args.max_blob_size,
+            scan_binary: args.scan_binary,
+        },
+        min_confidence: match args.confidence {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        },
+    };
+
+    let progress = ScanProgress::default();
+    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+    let finished = AtomicBool::new(false);
+    let report = std::thread::scope(|scope| {
+        if show_progress {
+            scope.spawn(|| draw_progress(&progress, &finished));
+        }
+        let result = scan(&options, &engine, &progress);
+        finished.store(true, Ordering::Relaxed);
+        result
+    })?;
+    Ok((engine, report))
+}
+
+/// The history selection from `--history`, `--range` and `--since`.
+fn history(args: &ScanArgs) -> anyhow::Result<History> {
+    if let Some(range) = &args.range {
+        let Some((from, to)) = range.split_once("..") else {
+            anyhow::bail!("--range takes BASE..HEAD, got {range:?}");
+        };
+        if from.is_empty() || to.starts_with('.') {
+            anyhow::bail!("--range takes BASE..HEAD (two dots, both sides), got {range:?}");
+        }
+        let to = if to.is_empty() { "HEAD" } else { to };
+        return Ok(History::Range {
+            from: from.to_string(),
+            to: to.to_string(),
+        });
+    }
+    if let Some(since) = &args.since {
+        return Ok(History::Range {
+            from: since.clone(),
+            to: "HEAD".to_string(),
+        });
+    }
+    Ok(match args.history {
+        HistoryArg::All => History::All,
+        HistoryArg::None => History::None,
+    })
+}
+
 fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
     for _ in 0..10 {
         if finished.load(Ordering::Relaxed) {

@@ -12,7 +12,7 @@ use super::Reader;
 use crate::scan::collector::SkipReason;
 
 /// One commit of the graph.
-pub(super) struct Commit {
+pub(crate) struct Commit {
     pub id: ObjectId,
     pub tree: ObjectId,
     pub time: i64,
@@ -62,6 +62,30 @@ pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<Obj
     Ok(tips)
 }
 
+/// Tree, parents and committer time of commit `id`, or `None` when it is not a readable commit.
+pub(crate) fn read(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> Option<Commit> {
+    let data = objects.try_find(&id, buf).ok()??;
+    if data.kind != gix::objs::Kind::Commit {
+        return None;
+    }
+    let tree = CommitRefIter::from_bytes(data.data, id.kind())
+        .tree_id()
+        .ok()?;
+    let parents = CommitRefIter::from_bytes(data.data, id.kind())
+        .parent_ids()
+        .collect();
+    let time = CommitRefIter::from_bytes(data.data, id.kind())
+        .committer()
+        .map(|s| s.seconds())
+        .unwrap_or(0);
+    Some(Commit {
+        id,
+        tree,
+        time,
+        parents,
+    })
+}
+
 /// Every commit reachable from `starts`, stopping at shallow boundaries. With `report` set,
 /// commits that cannot be read are recorded as missing or corrupt.
 pub(super) fn load(
@@ -109,7 +133,7 @@ pub(super) fn load(
 
 /// Orders commits so that parents come before children and, among commits ready at the same
 /// time, older ones (by committer date) first.
-pub(super) fn oldest_first(graph: Vec<Commit>) -> Vec<Commit> {
+pub(crate) fn oldest_first(graph: Vec<Commit>) -> Vec<Commit> {
     let index: HashMap<ObjectId, usize> =
         graph.iter().enumerate().map(|(i, n)| (n.id, i)).collect();
     let mut waiting = vec![0usize; graph.len()];
@@ -143,7 +167,7 @@ pub(super) fn oldest_first(graph: Vec<Commit>) -> Vec<Commit> {
 }
 
 /// Author, date and summary of a commit, for the report.
-pub(super) fn info(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> super::CommitInfo {
+pub(crate) fn info(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> super::CommitInfo {
     let mut info = super::CommitInfo {
         id: id.to_string(),
         author: String::new(),
@@ -152,7 +176,7 @@ pub(super) fn info(repo: &gix::Repository, id: ObjectId, buf: &mut Vec<u8>) -> s
         summary: String::new(),
         time: 0,
     };
-    let Ok(Some(data)) = repo.objects.try_find(&id, buf) else {
+    let Ok(Some(data)) = objects.try_find(&id, buf) else {
         return info;
     };
     let Ok(commit) = gix::objs::CommitRef::from_bytes(data.data, id.kind()) else {

@@ -7,7 +7,7 @@
 //! also notices objects that history names but the object database lacks, which is how a partial
 //! or damaged clone is reported as incomplete instead of clean.
 
-mod commits;
+pub(crate) mod commits;
 mod trees;
 
 use std::collections::{HashMap, HashSet};
@@ -169,7 +169,7 @@ pub fn trace(
             if firsts.is_empty() {
                 continue;
             }
-            let info = Arc::new(commits::info(repo, commit.id, &mut reader.buf));
+            let info = Arc::new(commits::info(&repo.objects, commit.id, &mut reader.buf));
             for (id, path) in firsts {
                 provenance.origins.entry(id).or_default().push(Origin {
                     commit: reachable.then(|| info.clone()),

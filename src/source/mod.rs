@@ -1,6 +1,7 @@
 //! Where blobs come from. Each source hands blobs to a [`Collector`](crate::scan::collector::Collector)
 //! and records what it could not read; none of them writes anything.
 
+pub mod changes;
 pub mod dir;
 pub mod loose;
 pub mod packs;
