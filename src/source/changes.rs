@@ -63,7 +63,7 @@ fn diff(
     buf: &mut Vec<u8>,
     out: &mut Introduced,
 ) {
-    if parents.iter().any(|p| *p == Some(tree)) {
+    if parents.contains(&Some(tree)) {
         return; // unchanged against some parent: nothing new below
     }
     let Some(entries) = read_tree(objects, tree, &prefix, buf, out) else {
