@@ -8,6 +8,7 @@ pub mod baseline;
 pub mod detectors;
 pub mod error;
 pub mod gate;
+pub mod hook;
 pub mod provenance;
 pub mod report;
 pub mod scan;

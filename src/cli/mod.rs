@@ -2,6 +2,7 @@
 
 mod baseline;
 mod detectors;
+mod hook;
 mod scan;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,9 @@ enum Command {
     /// List the detectors, or check their examples.
     #[command(subcommand)]
     Detectors(detectors::DetectorsCommand),
+    /// Git hooks: pre-receive (server), pre-commit (client), and installing them.
+    #[command(subcommand)]
+    Hook(hook::HookCommand),
     /// Record the current findings' fingerprints so that gates report only new ones.
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
@@ -63,5 +67,6 @@ pub fn run() -> anyhow::Result<Status> {
         Command::Scan(args) => scan::run(args),
         Command::Detectors(command) => detectors::run(command),
         Command::Baseline(command) => baseline::run(command),
+        Command::Hook(command) => hook::run(command),
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod human;
 pub mod json;
+pub mod push;
 pub mod sarif;
 
 use std::collections::BTreeMap;
