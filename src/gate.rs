@@ -52,7 +52,7 @@ pub fn scan_commits(
 
     let mut places: HashMap<ObjectId, Vec<BlobPlace>> = HashMap::new();
     let mut blob_buf = Vec::new();
-    for commit in &ordered {
+    for (rank, commit) in ordered.iter().enumerate() {
         let parent_trees: Vec<ObjectId> = commit
             .parents
             .iter()
@@ -80,7 +80,7 @@ pub fn scan_commits(
         if changes.blobs.is_empty() {
             continue;
         }
-        let info = commits::info(objects, commit.id, &mut buf);
+        let info = commits::info(objects, commit.id, rank as u64 + 1, &mut buf);
         for (blob, path) in changes.blobs {
             let first_time = !places.contains_key(&blob);
             places.entry(blob).or_default().push(BlobPlace {

@@ -150,7 +150,7 @@ fn pre_receive(args: PreReceiveArgs) -> anyhow::Result<Status> {
             } else {
                 writeln!(
                     err,
-                    "blobhound: no secrets in {} new commits ({} blobs, {} ms)",
+                    "blobhound: nothing to block in {} new commits ({} blobs, {} ms)",
                     report.stats.commits,
                     report.stats.blobs_scanned,
                     started.elapsed().as_millis()

@@ -38,10 +38,11 @@ pub fn script(kind: HookKind, binary: &Path, args: &[String]) -> String {
     command.push(kind.file_name().into());
     command.extend(args.iter().map(|a| shell_quote(a)));
     format!(
-        "#!/bin/sh\n# Installed by blobhound: {} for leaked secrets.\nexec {}\n",
+        "#!/bin/sh\n# Installed by blobhound: {}.\nexec {}\n",
         match kind {
-            HookKind::PreReceive => "rejects pushes whose commits add secrets; scans only the push",
-            HookKind::PreCommit => "stops commits that add secrets",
+            HookKind::PreReceive =>
+                "rejects pushes whose commits add secrets (it scans only what the push brings)",
+            HookKind::PreCommit => "stops commits whose staged changes add secrets",
         },
         command.join(" ")
     )

@@ -167,14 +167,19 @@ pub(crate) fn oldest_first(graph: Vec<Commit>) -> Vec<Commit> {
 }
 
 /// Author, date and summary of a commit, for the report.
-pub(crate) fn info(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> super::CommitInfo {
+pub(crate) fn info(
+    objects: &dyn Find,
+    id: ObjectId,
+    rank: u64,
+    buf: &mut Vec<u8>,
+) -> super::CommitInfo {
     let mut info = super::CommitInfo {
         id: id.to_string(),
         author: String::new(),
         email: String::new(),
         date: String::new(),
         summary: String::new(),
-        time: 0,
+        rank,
     };
     let Ok(Some(data)) = objects.try_find(&id, buf) else {
         return info;
@@ -186,7 +191,6 @@ pub(crate) fn info(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> super
         info.author = author.name.to_string();
         info.email = author.email.to_string();
         if let Ok(time) = author.time() {
-            info.time = time.seconds;
             info.date = time.format_or_unix(gix::date::time::format::ISO8601_STRICT);
         }
     }

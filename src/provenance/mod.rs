@@ -33,9 +33,10 @@ pub struct CommitInfo {
     pub date: String,
     /// First line of the message.
     pub summary: String,
-    /// Committer time in seconds since the epoch, for ordering.
+    /// Position in history, oldest first (parents before children), for ordering locations:
+    /// timestamps tie and skew, topology does not.
     #[serde(skip)]
-    pub time: i64,
+    pub rank: u64,
 }
 
 /// Where a blob was first seen.
@@ -150,8 +151,10 @@ pub fn trace(
 
     let mut visited = Vec::new();
     let mut places: HashSet<(ObjectId, String)> = HashSet::new();
+    let mut rank = 0u64;
     for (commits, reachable) in [(&reachable, true), (&dangling, false)] {
         for commit in commits.iter() {
+            rank += 1;
             let Some(root) = graph.root(commit.tree) else {
                 continue;
             };
@@ -169,7 +172,12 @@ pub fn trace(
             if firsts.is_empty() {
                 continue;
             }
-            let info = Arc::new(commits::info(&repo.objects, commit.id, &mut reader.buf));
+            let info = Arc::new(commits::info(
+                &repo.objects,
+                commit.id,
+                rank,
+                &mut reader.buf,
+            ));
             for (id, path) in firsts {
                 provenance.origins.entry(id).or_default().push(Origin {
                     commit: reachable.then(|| info.clone()),

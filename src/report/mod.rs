@@ -224,10 +224,10 @@ pub fn build_findings(
 }
 
 /// Earliest introduction first; blobs no ref reaches last; then path, line and column.
-fn location_order(l: &Location) -> (bool, i64, Option<String>, u32, u32, String) {
+fn location_order(l: &Location) -> (bool, u64, Option<String>, u32, u32, String) {
     (
         l.commit.is_none(),
-        l.commit.as_ref().map_or(0, |c| c.time),
+        l.commit.as_ref().map_or(0, |c| c.rank),
         l.path.clone(),
         l.line,
         l.column,

@@ -5,4 +5,7 @@ mod broken_repos;
 mod cli;
 mod detectors;
 mod fixtures;
+mod gate;
 mod history;
+mod hooks;
+mod sandbox;
