@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Pre-receive hook benchmark: a one-commit push of ten files into a large and a small repository.
+
+For each repository: a bare copy becomes the server, with the blobhound hook installed behind a
+wrapper that records the hook's wall time (process start to exit); a shallow clone pushes N
+one-commit branches of ten new source files each. Prints the median hook time per repository, so
+that the cost of the hook can be compared across repository sizes in one run.
+
+    python3 benches/hook.py [REPO ...] [--runs N] [--blobhound PATH]
+
+Default repositories: target/bench-repos/synthetic/repo (built by benches/history.py) and a
+300-commit synthetic repository built here.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def git(*args, cwd=None, env=None):
+    full_env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL="/dev/null")
+    if env:
+        full_env.update(env)
+    return subprocess.run(["git", *args], cwd=cwd, env=full_env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def source_file(rng: random.Random, n: int) -> str:
+    words = ["order", "invoice", "customer", "queryset", "request", "context", "product", "basket"]
+    lines = [f"# module {n}", "from django.db import models", ""]
+    for i in range(60):
+        a, b = rng.choice(words), rng.choice(words)
+        lines.append(f"def get_{a}_{i}(self, {b}):\n    return self.{a}_set.filter({b}={b}).first()\n")
+    return "\n".join(lines) + "\n"
+
+
+def bench(repo: Path, runs: int, blobhound: Path, workdir: Path) -> dict:
+    server = workdir / "server.git"
+    git("clone", "-q", "--bare", str(repo), str(server))
+    git("config", "receive.advertisePushOptions", "true", cwd=server)
+    subprocess.run([str(blobhound), "hook", "install", "--pre-receive", str(server)], check=True,
+                   capture_output=True)
+    real = server / "hooks" / "pre-receive.blobhound"
+    (server / "hooks" / "pre-receive").rename(real)
+    times = workdir / "hook-ns"
+    wrapper = server / "hooks" / "pre-receive"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        f"start=$(date +%s%N)\n\"{real}\"\nrc=$?\nend=$(date +%s%N)\n"
+        f"echo $((end - start)) >> \"{times}\"\nexit $rc\n")
+    wrapper.chmod(0o755)
+    work = workdir / "work"
+    git("clone", "-q", "--depth", "1", f"file://{server}", str(work))
+    git("config", "user.name", "Bench", cwd=work)
+    git("config", "user.email", "bench@example.test", cwd=work)
+    commits = int(git("rev-list", "--all", "--count", cwd=server))
+    rng = random.Random(7)
+    push_ms = []
+    base = git("rev-parse", "HEAD", cwd=work)
+    for run in range(runs):
+        git("checkout", "-q", "-B", f"bench-{run}", base, cwd=work)
+        for n in range(10):
+            path = work / "bench" / f"run{run}" / f"module_{n}.py"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(source_file(rng, n))
+        git("add", "bench", cwd=work)
+        git("commit", "-q", "-m", f"Add ten modules ({run})", cwd=work)
+        start = time.perf_counter()
+        git("push", "-q", "origin", f"HEAD:refs/heads/bench-{run}", cwd=work)
+        push_ms.append((time.perf_counter() - start) * 1000)
+    hook_ms = [int(line) / 1e6 for line in times.read_text().split()]
+    return {"repo": str(repo), "commits": commits, "hook_ms": hook_ms, "push_ms": push_ms}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repos", nargs="*", type=Path)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--blobhound", type=Path, default=ROOT / "target" / "release" / "blobhound")
+    args = parser.parse_args()
+    if not args.blobhound.exists():
+        subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        repos = list(args.repos)
+        if not repos:
+            large = ROOT / "target" / "bench-repos" / "synthetic" / "repo"
+            if not large.exists():
+                print("build the large repository first: python3 benches/history.py", file=sys.stderr)
+                return 2
+            small = scratch / "small"
+            subprocess.run([sys.executable, str(ROOT / "testrepos" / "synthetic.py"), str(small),
+                            "--commits", "300"], check=True)
+            repos = [large, small / "repo"]
+        results = []
+        for i, repo in enumerate(repos):
+            workdir = scratch / f"bench-{i}"
+            workdir.mkdir()
+            results.append(bench(repo.resolve(), args.runs, args.blobhound, workdir))
+    print("| repo | commits | hook median ms | hook min–max ms | push median ms (whole git push) |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for r in results:
+        print(f"| {r['repo']} | {r['commits']:,} | {statistics.median(r['hook_ms']):.1f} | "
+              f"{min(r['hook_ms']):.1f}–{max(r['hook_ms']):.1f} | {statistics.median(r['push_ms']):.0f} |")
+    print(f"\n{args.runs} one-commit pushes of ten new files per repository; hook time is the "
+          "pre-receive hook's wall time (process start to exit) measured by a wrapper script.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
