@@ -14,5 +14,6 @@ pub mod report;
 pub mod scan;
 pub mod scanner;
 pub mod source;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -15,6 +15,7 @@ use blobhound::report::Report;
 use blobhound::scan::collector::Limits;
 use blobhound::scan::Engine;
 use blobhound::scanner::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
+use blobhound::verify::{verify_findings, Status as VerifyStatus, VerifyOptions};
 use clap::{Args, ValueEnum};
 
 use super::Status;
@@ -25,6 +26,14 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any reported finding.
+    Any,
+    /// Only findings verified live (needs --verify).
+    Live,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -65,6 +74,21 @@ pub struct ScanArgs {
     /// Never print a whole secret.
     #[arg(long)]
     redact: bool,
+    /// Check found credentials against the live service (AWS STS, PostgreSQL, MySQL/MariaDB, Redis).
+    #[arg(long)]
+    verify: bool,
+    /// With --verify: also contact loopback, private and link-local addresses.
+    #[arg(long, requires = "verify")]
+    verify_private: bool,
+    /// With --verify: seconds allowed for each check.
+    #[arg(long, value_name = "SECONDS", default_value = "5", requires = "verify")]
+    verify_timeout: u64,
+    /// With --verify: report only findings verified live.
+    #[arg(long, requires = "verify")]
+    only_live: bool,
+    /// Which findings make the exit status 1: any (default), or only those verified live.
+    #[arg(long, value_enum, default_value = "any")]
+    fail_on: FailOn,
     /// Drop findings whose fingerprint is listed in FILE (see `blobhound baseline create`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -98,6 +122,9 @@ pub struct ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
+    if args.fail_on == FailOn::Live && !args.verify {
+        anyhow::bail!("--fail-on live needs --verify");
+    }
     let (engine, mut report) = execute(&args)?;
     if let Some(path) = &args.baseline {
         let accepted = blobhound::baseline::load_fingerprints(path)?;
@@ -107,6 +134,19 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
                 "blobhound: {dropped} findings in the baseline {} not shown",
                 path.display()
             );
+        }
+    }
+    if args.verify {
+        let options = VerifyOptions {
+            allow_private: args.verify_private,
+            timeout: Duration::from_secs(args.verify_timeout.max(1)),
+            ..VerifyOptions::default()
+        };
+        verify_findings(&mut report.findings, engine.set(), &options);
+        if args.only_live {
+            report
+                .findings
+                .retain(|f| f.verification.status == VerifyStatus::Live);
         }
     }
 
@@ -146,7 +186,14 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             eprintln!("blobhound: warning: {warning}");
         }
     }
-    Ok(if report.has_findings() {
+    let failing = match args.fail_on {
+        FailOn::Any => report.has_findings(),
+        FailOn::Live => report
+            .findings
+            .iter()
+            .any(|f| f.verification.status == VerifyStatus::Live),
+    };
+    Ok(if failing {
         Status::Findings
     } else if !report.complete && !args.allow_incomplete {
         Status::Incomplete

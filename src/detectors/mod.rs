@@ -206,6 +206,14 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
             Check::NAMES.join(", ")
         ))
     })?;
+    const VERIFY_KINDS: [&str; 4] = ["none", "aws-sts", "database", "django-secret-key"];
+    if !VERIFY_KINDS.contains(&spec.verify.as_str()) {
+        return Err(fail(format!(
+            "unknown verify kind {:?}; known: {}",
+            spec.verify,
+            VERIFY_KINDS.join(", ")
+        )));
+    }
     Ok(Detector {
         id: spec.id,
         name: spec.name,

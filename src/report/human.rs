@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::{Finding, Location, Report};
 use crate::detectors::{Confidence, DetectorSet};
+use crate::verify::Status;
 
 /// ANSI styling, or none (not a terminal, or `NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
@@ -40,7 +41,12 @@ pub fn write_human(
     style: Style,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    for finding in &report.findings {
+    // Live credentials are emergencies: they come first.
+    let live = |f: &&Finding| f.verification.status == Status::Live;
+    for finding in report.findings.iter().filter(live) {
+        write_finding(finding, detectors, style, out)?;
+    }
+    for finding in report.findings.iter().filter(|f| !live(f)) {
         write_finding(finding, detectors, style, out)?;
     }
     write_summary(report, style, out)
@@ -52,11 +58,17 @@ fn write_finding(
     style: Style,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let badge = match finding.confidence {
-        Confidence::High => style.paint("1;31", "HIGH"),
-        Confidence::Medium => style.paint("1;33", "MEDIUM"),
-        Confidence::Low => style.paint("1;36", "LOW"),
+    let badge = if finding.verification.status == Status::Live {
+        style.paint("1;41", "LIVE")
+    } else {
+        String::new()
     };
+    let badge = badge
+        + &match finding.confidence {
+            Confidence::High => style.paint("1;31", "HIGH"),
+            Confidence::Medium => style.paint("1;33", "MEDIUM"),
+            Confidence::Low => style.paint("1;36", "LOW"),
+        };
     writeln!(
         out,
         "{badge}  {}  {}",
@@ -97,6 +109,26 @@ fn write_finding(
         "in an object no ref reaches (still in the object database)".to_string()
     };
     writeln!(out, "  status   {state}")?;
+    let verification = &finding.verification;
+    if verification.status != Status::NotChecked {
+        let (label, code) = match verification.status {
+            Status::Live => ("LIVE", "1;31"),
+            Status::Invalid => ("invalid", "32"),
+            Status::Unknown => ("unknown", "33"),
+            Status::Error => ("error", "33"),
+            Status::NotChecked => ("not checked", "2"),
+        };
+        writeln!(
+            out,
+            "  verified {}{}",
+            style.paint(code, label),
+            verification
+                .detail
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default()
+        )?;
+    }
     if let Some(detector) = detectors.get(&finding.detector) {
         if !detector.advice.summary.is_empty() {
             writeln!(out, "  fix      {}", detector.advice.summary)?;

@@ -130,15 +130,8 @@ pub struct Location {
     pub unreachable_commit: Option<CommitInfo>,
 }
 
-/// Live verification outcome.
-#[derive(Debug, Clone, Serialize)]
-pub struct Verification {
-    /// `not-checked` until `--verify` exists.
-    pub status: &'static str,
-    /// Why, where there is something to say.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
+/// Live verification outcome (see [`crate::verify`]).
+pub type Verification = crate::verify::Outcome;
 
 /// Where a blob is, as a source or provenance knows it.
 #[derive(Debug, Clone, Default)]
@@ -183,10 +176,7 @@ pub fn build_findings(
                 entropy: m.entropy,
                 locations: Vec::new(),
                 in_head: false,
-                verification: Verification {
-                    status: "not-checked",
-                    detail: None,
-                },
+                verification: Verification::not_checked(),
             });
             finding.confidence = finding.confidence.max(m.confidence);
             finding.in_head |= present(&blob);
