@@ -66,10 +66,20 @@ pub fn blobhound(args: &[&str]) -> Output {
 
 /// Runs a JSON scan of `target` with extra `args`; returns the exit code and the parsed report.
 pub fn scan_json(target: &Path, args: &[&str]) -> (i32, Value) {
+    scan_json_env(target, args, &[])
+}
+
+/// Like [`scan_json`], with extra environment variables.
+pub fn scan_json_env(target: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, Value) {
     let target = target.to_str().expect("utf-8 path");
     let mut all = vec!["scan", target, "--format", "json", "--no-progress"];
     all.extend_from_slice(args);
-    let output = blobhound(&all);
+    let output = Command::new(env!("CARGO_BIN_EXE_blobhound"))
+        .args(&all)
+        .envs(env.iter().copied())
+        .env("GIT_NO_LAZY_FETCH", "1")
+        .output()
+        .expect("run blobhound");
     let code = output.status.code().expect("exit code");
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
         panic!(

@@ -9,3 +9,5 @@ mod gate;
 mod history;
 mod hooks;
 mod sandbox;
+mod servers;
+mod verify;
