@@ -135,6 +135,7 @@ pub fn scan_commits(
         options.min_confidence,
         &|blob| places.get(blob).cloned().unwrap_or_default(),
         &|blob| in_head.contains(blob),
+        &|_| Vec::new(),
     );
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Report {

@@ -224,6 +224,7 @@ fn scan_history(
         options.min_confidence,
         &|blob| history_places(&provenance, blob),
         &|blob| provenance.in_head.contains(blob),
+        &|blob| provenance.refs.get(blob).cloned().unwrap_or_default(),
     );
     Ok(Report {
         version: REPORT_VERSION,
@@ -335,6 +336,7 @@ fn scan_directory(
                 .unwrap_or_default()
         },
         &|_| true,
+        &|_| Vec::new(),
     );
     Report {
         version: REPORT_VERSION,

@@ -109,6 +109,7 @@ pub fn scan_staged(
         options.min_confidence,
         &|blob| places.get(blob).cloned().unwrap_or_default(),
         &|_| true,
+        &|_| Vec::new(),
     );
     Ok(Report {
         version: REPORT_VERSION,

@@ -19,8 +19,8 @@ pub(crate) struct Commit {
     pub parents: Vec<ObjectId>,
 }
 
-/// Commits every ref (and HEAD) points at, through annotated tags.
-pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<ObjectId>> {
+/// The commit every ref (and HEAD) points at, through annotated tags, with the ref's name.
+pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<(String, ObjectId)>> {
     let repo = reader.repo;
     let mut starts = Vec::new();
     let platform = repo
@@ -32,14 +32,14 @@ pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<Obj
     for reference in all {
         let Ok(reference) = reference else { continue };
         if let Some(id) = reference.target().try_id() {
-            starts.push(id.to_owned());
+            starts.push((reference.name().as_bstr().to_string(), id.to_owned()));
         }
     }
     if let Ok(head) = repo.head_id() {
-        starts.push(head.detach());
+        starts.push(("HEAD".to_string(), head.detach()));
     }
     let mut tips = Vec::new();
-    for mut id in starts {
+    for (name, mut id) in starts {
         // Peel annotated tags (possibly nested) down to what they point at.
         for _ in 0..32 {
             match reader.read(id, true) {
@@ -50,7 +50,7 @@ pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<Obj
                     }
                 }
                 Some((gix::objs::Kind::Commit, _)) => {
-                    tips.push(id);
+                    tips.push((name, id));
                     break;
                 }
                 _ => break,
@@ -60,6 +60,61 @@ pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<Obj
     tips.sort();
     tips.dedup();
     Ok(tips)
+}
+
+/// Answers "which refs contain this commit": the refs whose tips descend from it.
+pub(super) struct Containment<'c> {
+    index: HashMap<ObjectId, usize>,
+    children: Vec<Vec<usize>>,
+    tips: &'c [(String, ObjectId)],
+}
+
+impl<'c> Containment<'c> {
+    /// Indexes `commits` (any order) and the named `tips` once.
+    pub(super) fn new(commits: &[Commit], tips: &'c [(String, ObjectId)]) -> Self {
+        let index: HashMap<ObjectId, usize> =
+            commits.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); commits.len()];
+        for (i, commit) in commits.iter().enumerate() {
+            for parent in &commit.parents {
+                if let Some(&p) = index.get(parent) {
+                    children[p].push(i);
+                }
+            }
+        }
+        Containment {
+            index,
+            children,
+            tips,
+        }
+    }
+
+    /// The names of the branches and tags whose history holds `commit` (HEAD itself excluded).
+    pub(super) fn refs_containing(&self, commit: ObjectId) -> Vec<String> {
+        let Some(&first) = self.index.get(&commit) else {
+            return Vec::new();
+        };
+        let mut seen = vec![false; self.children.len()];
+        let mut stack = vec![first];
+        seen[first] = true;
+        while let Some(i) = stack.pop() {
+            for &child in &self.children[i] {
+                if !seen[child] {
+                    seen[child] = true;
+                    stack.push(child);
+                }
+            }
+        }
+        let mut names: Vec<String> = self
+            .tips
+            .iter()
+            .filter(|(name, id)| name != "HEAD" && self.index.get(id).is_some_and(|&i| seen[i]))
+            .map(|(name, _)| name.clone())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
 /// Tree, parents and committer time of commit `id`, or `None` when it is not a readable commit.

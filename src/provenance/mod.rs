@@ -15,13 +15,13 @@ use std::sync::Arc;
 
 use gix::prelude::Find;
 use gix::ObjectId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scan::collector::{Collector, SkipReason};
 use trees::TreeGraph;
 
 /// The commit a finding is attributed to, as a report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitInfo {
     /// Full commit id.
     pub id: String,
@@ -61,6 +61,8 @@ pub struct Provenance {
     pub shallow: bool,
     /// Commits reachable from refs.
     pub reachable_commits: usize,
+    /// For each wanted blob, the branches and tags whose history still holds it.
+    pub refs: HashMap<ObjectId, Vec<String>>,
 }
 
 /// Reads objects for provenance, recording each one it cannot read once.
@@ -127,7 +129,10 @@ pub fn trace(
     };
     let mut graph = TreeGraph::default();
 
-    let tips = commits::ref_tips(&mut reader)?;
+    let named_tips = commits::ref_tips(&mut reader)?;
+    let mut tips: Vec<ObjectId> = named_tips.iter().map(|(_, id)| *id).collect();
+    tips.sort();
+    tips.dedup();
     let reachable = commits::oldest_first(commits::load(&mut reader, &tips, &shallow, true));
     provenance.reachable_commits = reachable.len();
     for commit in reachable.iter().rev() {
@@ -186,6 +191,28 @@ pub fn trace(
                 });
             }
         }
+    }
+
+    // The branches and tags that still contain each wanted blob (from every commit that
+    // introduced it), computed once per introducing commit.
+    let containment = commits::Containment::new(&reachable, &named_tips);
+    let mut by_commit: HashMap<String, Vec<String>> = HashMap::new();
+    for (blob, origins) in &provenance.origins {
+        let mut names = Vec::new();
+        for origin in origins {
+            let Some(commit) = &origin.commit else {
+                continue;
+            };
+            let refs = by_commit.entry(commit.id.clone()).or_insert_with(|| {
+                ObjectId::from_hex(commit.id.as_bytes())
+                    .map(|id| containment.refs_containing(id))
+                    .unwrap_or_default()
+            });
+            names.extend(refs.iter().cloned());
+        }
+        names.sort();
+        names.dedup();
+        provenance.refs.insert(*blob, names);
     }
 
     if let Ok(head) = repo.head_tree_id() {

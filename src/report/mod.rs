@@ -10,7 +10,7 @@ pub mod sarif;
 use std::collections::BTreeMap;
 
 use gix::ObjectId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::detectors::{Confidence, Fields};
@@ -22,7 +22,7 @@ use crate::scan::{BlobMatch, Engine};
 pub const REPORT_VERSION: u32 = 1;
 
 /// A whole scan's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Report {
     /// Layout version.
     pub version: u32,
@@ -35,7 +35,7 @@ pub struct Report {
     /// Coverage counters.
     pub stats: Stats,
     /// Conditions that make the scan partial without naming an object (a shallow clone).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     /// Objects not scanned, and why.
     pub skipped: Vec<Skipped>,
@@ -44,25 +44,25 @@ pub struct Report {
 }
 
 /// Program name and version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     /// Always `blobhound`.
-    pub name: &'static str,
+    pub name: String,
     /// The crate version.
-    pub version: &'static str,
+    pub version: String,
 }
 
 impl Default for Tool {
     fn default() -> Self {
         Tool {
-            name: "blobhound",
-            version: env!("CARGO_PKG_VERSION"),
+            name: "blobhound".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
         }
     }
 }
 
 /// Coverage counters.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
 pub struct Stats {
     /// Distinct blobs scanned.
     pub blobs_scanned: u64,
@@ -75,13 +75,15 @@ pub struct Stats {
     /// Wall time.
     pub duration_ms: u64,
     /// Of which reading and scanning every object.
+    #[serde(default)]
     pub content_ms: u64,
     /// Of which tracing commits and paths (and finding missing objects).
+    #[serde(default)]
     pub history_ms: u64,
 }
 
 /// One secret, wherever it occurs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// Detector id.
     pub detector: String,
@@ -108,12 +110,15 @@ pub struct Finding {
     pub locations: Vec<Location>,
     /// Whether some location's blob is in HEAD's tree (or on disk, for a directory scan).
     pub in_head: bool,
+    /// The branches and tags whose history still holds the secret (history scans).
+    #[serde(default)]
+    pub refs: Vec<String>,
     /// Live verification result.
     pub verification: Verification,
 }
 
 /// One place a secret was introduced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Location {
     /// The blob holding it.
     pub blob: String,
@@ -126,7 +131,7 @@ pub struct Location {
     /// The commit that introduced the blob; null when no ref reaches it.
     pub commit: Option<CommitInfo>,
     /// For a blob no ref reaches: an unreachable commit that holds it, if one exists.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unreachable_commit: Option<CommitInfo>,
 }
 
@@ -154,6 +159,7 @@ pub fn build_findings(
     min_confidence: Confidence,
     places: &dyn Fn(&ObjectId) -> Vec<BlobPlace>,
     present: &dyn Fn(&ObjectId) -> bool,
+    refs: &dyn Fn(&ObjectId) -> Vec<String>,
 ) -> Vec<Finding> {
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
     for (blob, blob_matches) in matches {
@@ -176,10 +182,16 @@ pub fn build_findings(
                 entropy: m.entropy,
                 locations: Vec::new(),
                 in_head: false,
+                refs: Vec::new(),
                 verification: Verification::not_checked(),
             });
             finding.confidence = finding.confidence.max(m.confidence);
             finding.in_head |= present(&blob);
+            for name in refs(&blob) {
+                if !finding.refs.contains(&name) {
+                    finding.refs.push(name);
+                }
+            }
             let mut blob_places = places(&blob);
             if blob_places.is_empty() {
                 blob_places.push(BlobPlace::default());
@@ -198,6 +210,7 @@ pub fn build_findings(
     }
     let mut findings: Vec<Finding> = grouped.into_values().collect();
     for finding in &mut findings {
+        finding.refs.sort();
         finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
             a.blob == b.blob && a.line == b.line && a.column == b.column && a.path == b.path

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use gix::ObjectId;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::dedup::OidSet;
 use super::{BlobMatch, Engine};
@@ -15,7 +15,7 @@ use super::{BlobMatch, Engine};
 const BINARY_PROBE: usize = 8000;
 
 /// Why an object was not scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SkipReason {
     /// Referenced but absent (partial clone, dropped object, broken alternate).
@@ -52,14 +52,14 @@ impl SkipReason {
 }
 
 /// An object the scan passed over, and why.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Skipped {
     /// The object id (or, for a directory scan, the file path).
     pub blob: String,
     /// Why it was skipped.
     pub reason: SkipReason,
     /// More detail where there is some (the decoder's message, the path).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::detectors::DetectorSet;
@@ -20,7 +20,7 @@ use crate::report::{sha256_hex, Finding};
 use databases::{Engine, Login};
 
 /// What verification concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// The service accepted the credential.
@@ -36,12 +36,12 @@ pub enum Status {
 }
 
 /// A verification result as reports carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {
     /// The conclusion.
     pub status: Status,
     /// Why, in a sentence (account and ARN for a live AWS key).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
 }
 
@@ -247,6 +247,7 @@ mod tests {
             entropy: 4.0,
             locations: Vec::new(),
             in_head: false,
+            refs: Vec::new(),
             verification: Verification::not_checked(),
         }
     }

@@ -390,3 +390,35 @@ fn the_benchmark_history_generator_plants_exactly_what_its_answer_key_says() {
         secrets(&report)
     );
 }
+
+#[test]
+fn findings_name_the_branches_and_tags_that_still_hold_them() {
+    let fixture = history();
+    let (_, report) = scan_json(&fixture.dir.join("repo"), &[]);
+    let refs_at = |path: &str| -> Vec<String> {
+        let e = fixture.answers["expected"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["path"] == path)
+            .unwrap_or_else(|| panic!("answer key has {path}"));
+        let f = find(
+            &report,
+            e["detector"].as_str().unwrap(),
+            e["secret"].as_str().unwrap(),
+        )
+        .unwrap();
+        serde_json::from_value(f["refs"].clone()).unwrap()
+    };
+    assert_eq!(
+        refs_at("deploy/aws_credentials"),
+        ["refs/heads/feature/aws"],
+        "branch only"
+    );
+    assert_eq!(
+        refs_at("scripts/cache.py"),
+        ["refs/tags/v0.9-rc"],
+        "tag only"
+    );
+    assert!(refs_at("settings.py").contains(&"refs/heads/main".to_string()));
+}
