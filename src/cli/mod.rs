@@ -1,5 +1,6 @@
 //! Command-line definitions, one file per subcommand.
 
+mod advise;
 mod baseline;
 mod detectors;
 mod hook;
@@ -41,6 +42,8 @@ enum Command {
     /// List the detectors, or check their examples.
     #[command(subcommand)]
     Detectors(detectors::DetectorsCommand),
+    /// Turn a JSON report into a rotation plan: what to rotate first, and exactly how.
+    Advise(advise::AdviseArgs),
     /// Git hooks: pre-receive (server), pre-commit (client), and installing them.
     #[command(subcommand)]
     Hook(hook::HookCommand),
@@ -68,5 +71,6 @@ pub fn run() -> anyhow::Result<Status> {
         Command::Detectors(command) => detectors::run(command),
         Command::Baseline(command) => baseline::run(command),
         Command::Hook(command) => hook::run(command),
+        Command::Advise(args) => advise::run(args),
     }
 }

@@ -89,6 +89,9 @@ pub struct ScanArgs {
     /// Which findings make the exit status 1: any (default), or only those verified live.
     #[arg(long, value_enum, default_value = "any")]
     fail_on: FailOn,
+    /// Print the rotation plan (Markdown) instead of the report (see `blobhound advise`).
+    #[arg(long)]
+    advice: bool,
     /// Drop findings whose fingerprint is listed in FILE (see `blobhound baseline create`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
@@ -162,14 +165,21 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    match args.format {
-        Format::Human => {
-            let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            write_human(&shown, engine.set(), Style::new(color), &mut out)?;
+    if args.advice {
+        // The plan never shows whole secrets here; `blobhound advise --show-secrets` can.
+        let plan = blobhound::report::advice::plan(&report, engine.set(), false);
+        super::advise::write_plan(&plan, super::advise::PlanFormat::Markdown, &mut out)?;
+    } else {
+        match args.format {
+            Format::Human => {
+                let color =
+                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                write_human(&shown, engine.set(), Style::new(color), &mut out)?;
+            }
+            Format::Json => write_json(&shown, &mut out)?,
+            Format::Jsonl => write_jsonl(&shown, &mut out)?,
+            Format::Sarif => write_sarif(&shown, engine.set(), &mut out)?,
         }
-        Format::Json => write_json(&shown, &mut out)?,
-        Format::Jsonl => write_jsonl(&shown, &mut out)?,
-        Format::Sarif => write_sarif(&shown, engine.set(), &mut out)?,
     }
     out.flush()?;
 

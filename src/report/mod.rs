@@ -2,6 +2,7 @@
 //! plus what the scan covered and what it could not read. Building the report is separate from
 //! printing it, so every output format shows the same findings in the same order.
 
+pub mod advice;
 pub mod human;
 pub mod json;
 pub mod push;
