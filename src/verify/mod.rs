@@ -224,7 +224,8 @@ fn plan(finding: &Finding, kind: &str) -> Check {
                 "a Django SECRET_KEY signs data inside the application and no service can confirm it; treat it as live wherever the application may use it"
             })
         }
-        _ => settled("no live check exists for this kind of secret"),
+        "none" => settled("no service can confirm this kind of secret"),
+        other => settled(&format!("no live check for {other} yet")),
     }
 }
 
