@@ -4,6 +4,7 @@
 //! negatives and rotation advice in one file, and so that users can add their own without a rebuild.
 //! The built-in files under `detectors/` are embedded into the binary at compile time.
 
+pub mod accuracy;
 mod builtin;
 pub mod selftest;
 mod spec;

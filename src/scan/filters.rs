@@ -5,8 +5,8 @@
 
 /// Why a secret candidate looks like something other than a real secret, if it does.
 pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
-    if secret.len() < 8 {
-        return Some("shorter than 8 bytes");
+    if secret.len() < 6 {
+        return Some("shorter than 6 bytes");
     }
     if is_variable_reference(secret) {
         return Some("a shell or template variable");
@@ -24,6 +24,9 @@ pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
     }
     if has_run(secret, 5) {
         return Some("a run of five or more identical characters");
+    }
+    if contains(secret, b"***") {
+        return Some("a masked value (***, as redaction and git filter-repo leave)");
     }
     None
 }
@@ -114,6 +117,7 @@ mod tests {
     fn masked_values_are_fake() {
         assert!(looks_fake(b"django-insecure-xxxxxxxxxxxx").is_some());
         assert!(looks_fake(b"**********").is_some());
+        assert!(looks_fake(b"***REMOVED***").is_some());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The one integration-test binary: the real `blobhound` binary against fixture repositories that
 //! `testrepos/` builds with real git. A module per topic.
 
+mod accuracy;
 mod advise;
 mod broken_repos;
 mod cli;
