@@ -8,7 +8,7 @@ pub mod json;
 pub mod push;
 pub mod sarif;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,9 @@ pub fn build_findings(
     refs: &dyn Fn(&ObjectId) -> Vec<String>,
 ) -> Vec<Finding> {
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
+    // Ref names per finding, as a set: a file rewritten in thousands of commits of a repository
+    // with hundreds of tags would make a list's `contains` quadratic.
+    let mut ref_names: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
     for (blob, blob_matches) in matches {
         for m in blob_matches {
             if m.confidence < min_confidence {
@@ -170,6 +173,10 @@ pub fn build_findings(
             }
             let detector = &engine.detectors()[m.detector];
             let key = (detector.id.clone(), m.secret.clone());
+            ref_names
+                .entry(key.clone())
+                .or_default()
+                .extend(refs(&blob));
             let finding = grouped.entry(key).or_insert_with(|| Finding {
                 detector: detector.id.clone(),
                 name: detector.name.clone(),
@@ -188,11 +195,6 @@ pub fn build_findings(
             });
             finding.confidence = finding.confidence.max(m.confidence);
             finding.in_head |= present(&blob);
-            for name in refs(&blob) {
-                if !finding.refs.contains(&name) {
-                    finding.refs.push(name);
-                }
-            }
             let mut blob_places = places(&blob);
             if blob_places.is_empty() {
                 blob_places.push(BlobPlace::default());
@@ -209,9 +211,18 @@ pub fn build_findings(
             }
         }
     }
-    let mut findings: Vec<Finding> = grouped.into_values().collect();
+    let mut findings: Vec<Finding> = grouped
+        .into_iter()
+        .map(|(key, mut finding)| {
+            finding.refs = ref_names
+                .remove(&key)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            finding
+        })
+        .collect();
     for finding in &mut findings {
-        finding.refs.sort();
         finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
             a.blob == b.blob && a.line == b.line && a.column == b.column && a.path == b.path

@@ -25,10 +25,32 @@ pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
     if has_run(secret, 5) {
         return Some("a run of five or more identical characters");
     }
+    if is_identifier(secret) {
+        return Some("an identifier (it names a variable or setting, it is not a value)");
+    }
     if contains(secret, b"***") {
         return Some("a masked value (***, as redaction and git filter-repo leave)");
     }
     None
+}
+
+/// `AWS_SECRET_ACCESS_KEY`, `aws_secret_access_key`, `AWSSecretKey`: letters joined by underscores,
+/// or several capitalised words, and no digit. Such a value names a setting (botocore maps
+/// `SECRET_KEY = 'AWS_SECRET_ACCESS_KEY'`); generated keys and typed passwords look different.
+fn is_identifier(secret: &[u8]) -> bool {
+    if !secret.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
+        return false;
+    }
+    let snake = secret.contains(&b'_')
+        && secret.first() != Some(&b'_')
+        && secret.last() != Some(&b'_')
+        && !secret.windows(2).any(|w| w == b"__");
+    let words = secret
+        .windows(2)
+        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase())
+        .count();
+    let camel = words >= 2 && secret.first().is_some_and(u8::is_ascii_uppercase);
+    snake || camel
 }
 
 /// `$NAME` or `$(command)`: a reference to a value, not the value. A Django key may start with `$`
@@ -124,6 +146,25 @@ mod tests {
     fn django_keys_with_dollar_or_percent_paren_are_not_templates() {
         assert_eq!(looks_fake(b"$k9#2m%(x0z!p4r-w7t=s9x+u&q8v"), None);
         assert_eq!(looks_fake(b"a%(b1)#c$d(e)f"), None);
+    }
+
+    #[test]
+    fn identifiers_are_not_values() {
+        for s in [
+            "AWS_SECRET_ACCESS_KEY",
+            "aws_secret_access_key",
+            "AWSSecretKey",
+            "SecretAccessKey",
+        ] {
+            assert!(looks_fake(s.as_bytes()).is_some(), "{s}");
+        }
+        for s in [
+            "jlsfadjlasdjflajsdflasjdf",
+            "someRandOmSecrEtKey23",
+            "Hunter_2024!",
+        ] {
+            assert_eq!(looks_fake(s.as_bytes()), None, "{s}");
+        }
     }
 
     #[test]

@@ -34,13 +34,17 @@ const PLACEHOLDER_PASSWORDS: &[&str] = &[
     "...",
     "redacted",
     "pa$$word",
+    "masterkey", // a product default (Firebird) that documentation copies around
 ];
 
 pub(super) fn apply(_data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate) -> bool {
     let Some(password) = group_text(caps, "secret") else {
         return false;
     };
-    let lowered = password.to_ascii_lowercase();
+    // Documentation writes optional parts in brackets: `redis://[:password]@host`.
+    let lowered = password
+        .trim_matches(|c| matches!(c, '[' | ']' | '(' | ')' | '<' | '>'))
+        .to_ascii_lowercase();
     if PLACEHOLDER_PASSWORDS.contains(&lowered.as_str()) {
         return false;
     }
@@ -111,6 +115,11 @@ mod tests {
     fn documentation_passwords_are_dropped() {
         assert!(run("postgres://user:password@localhost/db").is_none());
         assert!(run("postgres://user:pass@localhost:5432/db").is_none());
+    }
+
+    #[test]
+    fn bracketed_documentation_syntax_is_a_placeholder() {
+        assert!(run("postgres://[user]:[password]@localhost/db").is_none());
     }
 
     #[test]
