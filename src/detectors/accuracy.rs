@@ -133,6 +133,13 @@ pub fn text_id(text: &str) -> String {
 
 /// Scores every claimed provider, plus an `overall` row last.
 pub fn evaluate(engine: &Engine, examples: &[Example], map: &CorpusMap) -> Vec<Score> {
+    // Corpora write rule-scoped negatives: a Slack user token is a negative of the bot-token rule.
+    // A text that some rule calls a positive is a secret, so it cannot count as a negative.
+    let positive_texts: std::collections::HashSet<&str> = examples
+        .iter()
+        .filter(|e| e.kind == "positive")
+        .map(|e| e.text.as_str())
+        .collect();
     let mut scores: BTreeMap<String, Score> = BTreeMap::new();
     for example in examples {
         let claimed = map
@@ -165,6 +172,13 @@ pub fn evaluate(engine: &Engine, examples: &[Example], map: &CorpusMap) -> Vec<S
             score
                 .excluded
                 .push(format!("{} {id}: {}", example.rule_id, wrong.reason));
+            continue;
+        }
+        if example.kind != "positive" && positive_texts.contains(example.text.as_str()) {
+            score.excluded.push(format!(
+                "{} {id}: rule-scoped negative; another rule counts the same text as a positive",
+                example.rule_id
+            ));
             continue;
         }
         let found: Vec<(String, Confidence)> = engine

@@ -87,7 +87,7 @@ impl Engine {
 
     fn scan_with(&self, data: &[u8], lowered: &mut Vec<u8>, hits: &mut Vec<Hit>) -> Vec<BlobMatch> {
         self.prefilter.hits(data, lowered, hits);
-        let mut found = Vec::new();
+        let mut found: Vec<BlobMatch> = Vec::new();
         let mut start = 0;
         while start < hits.len() {
             let detector = hits[start].detector;
@@ -98,7 +98,19 @@ impl Engine {
             self.run_detector(detector, data, &hits[start..end], &mut found);
             start = end;
         }
+        // The same secret at the same place found by a more specific, more confident detector:
+        // the weaker duplicate (the generic assignment detector, typically) adds only noise.
+        let stronger = |m: &BlobMatch| {
+            found.iter().any(|o| {
+                o.offset == m.offset && o.secret == m.secret && o.confidence > m.confidence
+            })
+        };
+        let keep: Vec<bool> = found.iter().map(|m| !stronger(m)).collect();
         found
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(m, keep)| keep.then_some(m))
+            .collect()
     }
 
     fn run_detector(&self, index: usize, data: &[u8], hits: &[Hit], found: &mut Vec<BlobMatch>) {

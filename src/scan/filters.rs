@@ -22,8 +22,8 @@ pub fn looks_fake(secret: &[u8]) -> Option<&'static str> {
     if secret.first() == Some(&b'<') && secret.last() == Some(&b'>') {
         return Some("an angle-bracket placeholder");
     }
-    if has_run(secret, 5) {
-        return Some("a run of five or more identical characters");
+    if mostly_runs(secret) {
+        return Some("filler: runs of five or more identical characters");
     }
     if is_identifier(secret) {
         return Some("an identifier (it names a variable or setting, it is not a value)");
@@ -103,19 +103,23 @@ pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && memchr::memmem::find(haystack, needle).is_some()
 }
 
-fn has_run(data: &[u8], len: usize) -> bool {
-    let mut run = 1;
-    for pair in data.windows(2) {
-        if pair[0] == pair[1] {
-            run += 1;
-            if run >= len {
-                return true;
-            }
-        } else {
-            run = 1;
+/// Runs of five or more identical bytes mark filler (`xxxxx`, `00000`) in a short secret, or in
+/// a long one when they cover a quarter of it. Long real secrets have them by structure: every
+/// OpenSSH private key body starts with `AAAAA`, and Heroku's `HRKU-` tokens hold `_____`.
+fn mostly_runs(secret: &[u8]) -> bool {
+    let mut in_runs = 0usize;
+    let mut i = 0;
+    while i < secret.len() {
+        let mut j = i + 1;
+        while j < secret.len() && secret[j] == secret[i] {
+            j += 1;
         }
+        if j - i >= 5 && !secret[i].is_ascii_whitespace() {
+            in_runs += j - i;
+        }
+        i = j;
     }
-    false
+    in_runs > 0 && (secret.len() < 64 || in_runs * 4 >= secret.len())
 }
 
 #[cfg(test)]
@@ -165,6 +169,19 @@ mod tests {
         ] {
             assert_eq!(looks_fake(s.as_bytes()), None, "{s}");
         }
+    }
+
+    #[test]
+    fn long_keys_with_structural_runs_pass() {
+        let openssh = format!(
+            "AAAAB3NzaC1yc2EAAAADAQABAAABAQC{}",
+            "q8Zr2Lm7Xv4Tn1Rb9Hc6Yd3Jf0Gs5Pa8Ue2Io7K".repeat(3)
+        );
+        assert_eq!(looks_fake(openssh.as_bytes()), None);
+        assert!(looks_fake(
+            b"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+        )
+        .is_some());
     }
 
     #[test]
