@@ -104,6 +104,13 @@ impl Prefilter {
                 }
             }
         }
+        // Teddy fingerprints a group by the first min(4, shortest pattern) bytes of its patterns,
+        // so one three-byte keyword in a group of 64 would make every pattern's filter weaker.
+        // Longest first keeps short keywords together in the last group.
+        let mut order: Vec<usize> = (0..patterns.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(patterns[i].len()));
+        let patterns: Vec<Vec<u8>> = order.iter().map(|&i| patterns[i].clone()).collect();
+        let owners: Vec<Vec<usize>> = order.iter().map(|&i| owners[i].clone()).collect();
         let mut searchers = Vec::new();
         for (n, group) in patterns.chunks(GROUP).enumerate() {
             searchers.push((n * GROUP, Searcher::new(group)?));
