@@ -12,7 +12,7 @@ use gix::ObjectId;
 
 use crate::detectors::Confidence;
 use crate::provenance::commits;
-use crate::report::{build_findings, BlobPlace, Report, Stats, Tool, REPORT_VERSION};
+use crate::report::{build_findings, BlobPlace, Report};
 use crate::scan::collector::{Collector, Limits, SkipReason};
 use crate::scan::Engine;
 use crate::source::changes::introduced;
@@ -120,13 +120,7 @@ pub fn scan_commits(
         }
     }
 
-    let skipped = {
-        let mut all = collector.skipped();
-        all.sort();
-        all.dedup();
-        all
-    };
-    let complete = !skipped.iter().any(|s| s.reason.makes_incomplete());
+    let skipped = collector.settled_skipped();
     let counts = collector.counts();
     let matches = collector.into_matches();
     let findings = build_findings(
@@ -138,24 +132,11 @@ pub fn scan_commits(
         &|_| Vec::new(),
     );
     let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-    Report {
-        version: REPORT_VERSION,
-        tool: Tool::default(),
-        target: target.to_string(),
-        complete,
-        stats: Stats {
-            blobs_scanned: counts.blobs_scanned,
-            bytes_scanned: counts.bytes_scanned,
-            blobs_skipped: skipped.len() as u64,
-            commits: commit_count as u64,
-            duration_ms,
-            content_ms: duration_ms,
-            history_ms: 0,
-        },
-        warnings: Vec::new(),
-        skipped,
-        findings,
-    }
+    let mut report = Report::new(target, counts, skipped, Vec::new(), false, findings);
+    report.stats.commits = commit_count as u64;
+    report.stats.duration_ms = duration_ms;
+    report.stats.content_ms = duration_ms;
+    report
 }
 
 /// The blob at `path` in `tree`, if there is one.

@@ -2,7 +2,7 @@
 //! the content pass over every object, traces provenance for the blobs with findings, and says
 //! whether the scan saw everything.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -14,8 +14,8 @@ use crate::detectors::Confidence;
 use crate::error::{Error, Result};
 use crate::gate;
 use crate::provenance::{self, Provenance};
-use crate::report::{build_findings, BlobPlace, Report, Stats, Tool, REPORT_VERSION};
-use crate::scan::collector::{Collector, Limits, SkipReason, Skipped};
+use crate::report::{build_findings, BlobPlace, Report};
+use crate::scan::collector::{Collector, Limits, SkipReason};
 use crate::scan::Engine;
 use crate::source::{dir, loose, object_directories, packs};
 
@@ -204,7 +204,7 @@ fn scan_history(
                 .to_string(),
         );
     }
-    let skipped = settle_skipped(collector.skipped(), &collector);
+    let skipped = collector.settled_skipped();
     let missing = skipped
         .iter()
         .filter(|s| s.reason == SkipReason::Missing)
@@ -215,7 +215,6 @@ fn scan_history(
              (clone without --filter, or run `git fetch --refetch`, and scan again)"
         ));
     }
-    let complete = !provenance.shallow && !skipped.iter().any(|s| s.reason.makes_incomplete());
     let counts = collector.counts();
     let matches = collector.into_matches();
     let findings = build_findings(
@@ -226,24 +225,11 @@ fn scan_history(
         &|blob| provenance.in_head.contains(blob),
         &|blob| provenance.refs.get(blob).cloned().unwrap_or_default(),
     );
-    Ok(Report {
-        version: REPORT_VERSION,
-        tool: Tool::default(),
-        target: String::new(),
-        complete,
-        stats: Stats {
-            blobs_scanned: counts.blobs_scanned,
-            bytes_scanned: counts.bytes_scanned,
-            blobs_skipped: skipped.len() as u64,
-            commits: provenance.reachable_commits as u64,
-            duration_ms: 0,
-            content_ms,
-            history_ms,
-        },
-        warnings,
-        skipped,
-        findings,
-    })
+    let mut report = Report::new("", counts, skipped, warnings, provenance.shallow, findings);
+    report.stats.commits = provenance.reachable_commits as u64;
+    report.stats.content_ms = content_ms;
+    report.stats.history_ms = history_ms;
+    Ok(report)
 }
 
 fn history_places(provenance: &Provenance, blob: &ObjectId) -> Vec<BlobPlace> {
@@ -279,26 +265,6 @@ fn read_one_by_one(repo: &gix::Repository, ids: &[ObjectId], collector: &Collect
     }
 }
 
-/// One entry per object, in a stable order, without objects that were read after all (a corrupt
-/// loose copy of a blob that is intact in a pack costs nothing).
-fn settle_skipped(skipped: Vec<Skipped>, collector: &Collector<'_>) -> Vec<Skipped> {
-    let mut by_blob: BTreeMap<(String, SkipReason), Skipped> = BTreeMap::new();
-    for entry in skipped {
-        let recovered = entry.reason.makes_incomplete()
-            && ObjectId::from_hex(entry.blob.as_bytes())
-                .map(|id| collector.has_blob(&id))
-                .unwrap_or(false);
-        if !recovered {
-            by_blob
-                .entry((entry.blob.clone(), entry.reason))
-                .or_insert(entry);
-        }
-    }
-    let mut settled: Vec<Skipped> = by_blob.into_values().collect();
-    settled.sort_by(|a, b| (a.reason, &a.blob).cmp(&(b.reason, &b.blob)));
-    settled
-}
-
 fn is_partial_clone(repo: &gix::Repository) -> bool {
     let config = repo.config_snapshot();
     config.string("extensions.partialClone").is_some()
@@ -314,8 +280,7 @@ fn scan_directory(
 ) -> Report {
     let collector = Collector::new(engine, options.limits, &progress.done);
     let paths = dir::scan_dir(root, hash, &collector);
-    let skipped = settle_skipped(collector.skipped(), &collector);
-    let complete = !skipped.iter().any(|s| s.reason.makes_incomplete());
+    let skipped = collector.settled_skipped();
     let counts = collector.counts();
     let matches = collector.into_matches();
     let findings = build_findings(
@@ -338,22 +303,5 @@ fn scan_directory(
         &|_| true,
         &|_| Vec::new(),
     );
-    Report {
-        version: REPORT_VERSION,
-        tool: Tool::default(),
-        target: String::new(),
-        complete,
-        stats: Stats {
-            blobs_scanned: counts.blobs_scanned,
-            bytes_scanned: counts.bytes_scanned,
-            blobs_skipped: skipped.len() as u64,
-            commits: 0,
-            duration_ms: 0,
-            content_ms: 0,
-            history_ms: 0,
-        },
-        warnings: Vec::new(),
-        skipped,
-        findings,
-    }
+    Report::new("", counts, skipped, Vec::new(), false, findings)
 }

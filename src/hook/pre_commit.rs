@@ -11,7 +11,7 @@ use gix::ObjectId;
 
 use crate::error::{Error, Result};
 use crate::gate::GateOptions;
-use crate::report::{build_findings, BlobPlace, Report, Stats, Tool, REPORT_VERSION};
+use crate::report::{build_findings, BlobPlace, Report};
 use crate::scan::collector::{Collector, SkipReason};
 use crate::scan::Engine;
 
@@ -83,8 +83,7 @@ pub fn scan_staged(
         }
     }
 
-    let skipped = collector.skipped();
-    let complete = !skipped.iter().any(|s| s.reason.makes_incomplete());
+    let skipped = collector.settled_skipped();
     let counts = collector.counts();
     let mut matches = collector.into_matches();
     // Drop what the file already held in HEAD.
@@ -111,21 +110,14 @@ pub fn scan_staged(
         &|_| true,
         &|_| Vec::new(),
     );
-    Ok(Report {
-        version: REPORT_VERSION,
-        tool: Tool::default(),
-        target: workdir.display().to_string(),
-        complete,
-        stats: Stats {
-            blobs_scanned: counts.blobs_scanned,
-            bytes_scanned: counts.bytes_scanned,
-            blobs_skipped: skipped.len() as u64,
-            ..Stats::default()
-        },
-        warnings: Vec::new(),
+    Ok(Report::new(
+        workdir.display().to_string(),
+        counts,
         skipped,
+        Vec::new(),
+        false,
         findings,
-    })
+    ))
 }
 
 /// Every blob of a tree by path.

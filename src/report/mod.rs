@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::detectors::{Confidence, Fields};
 use crate::provenance::CommitInfo;
-use crate::scan::collector::Skipped;
+use crate::scan::collector::{Counts, Skipped};
 use crate::scan::{BlobMatch, Engine};
 
 /// Version of the JSON report layout.
@@ -281,6 +281,34 @@ pub fn redact(secret: &str) -> String {
 }
 
 impl Report {
+    /// A report whose completeness follows from what was skipped: it is incomplete when some
+    /// object could not be read, or when `partial` says so for a reason no object names (a
+    /// shallow clone). Callers fill in the commit count and timings they know.
+    pub fn new(
+        target: impl Into<String>,
+        counts: Counts,
+        skipped: Vec<Skipped>,
+        warnings: Vec<String>,
+        partial: bool,
+        findings: Vec<Finding>,
+    ) -> Report {
+        Report {
+            version: REPORT_VERSION,
+            tool: Tool::default(),
+            target: target.into(),
+            complete: !partial && !skipped.iter().any(|s| s.reason.makes_incomplete()),
+            stats: Stats {
+                blobs_scanned: counts.blobs_scanned,
+                bytes_scanned: counts.bytes_scanned,
+                blobs_skipped: skipped.len() as u64,
+                ..Stats::default()
+            },
+            warnings,
+            skipped,
+            findings,
+        }
+    }
+
     /// The report with every secret masked (in `secret` and in `match`).
     pub fn redacted(&self) -> Report {
         let mut report = self.clone();

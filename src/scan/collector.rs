@@ -2,6 +2,7 @@
 //! It scans each distinct blob once, sets aside binary and oversized ones, and remembers what could
 //! not be read, so a report can say exactly what was and was not covered.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
@@ -185,9 +186,28 @@ impl<'e> Collector<'e> {
         lock(&self.commits).clone()
     }
 
-    /// Everything skipped so far.
+    /// Everything skipped so far, as recorded.
     pub fn skipped(&self) -> Vec<Skipped> {
         lock(&self.skipped).clone()
+    }
+
+    /// What a report lists as skipped: one entry per object and reason, in a stable order, and
+    /// without objects that were read after all (a corrupt loose copy of a blob that is intact in
+    /// a pack costs nothing).
+    pub fn settled_skipped(&self) -> Vec<Skipped> {
+        let mut by_blob: BTreeMap<(String, SkipReason), Skipped> = BTreeMap::new();
+        for entry in self.skipped() {
+            let recovered = entry.reason.makes_incomplete()
+                && ObjectId::from_hex(entry.blob.as_bytes()).is_ok_and(|id| self.has_blob(&id));
+            if !recovered {
+                by_blob
+                    .entry((entry.blob.clone(), entry.reason))
+                    .or_insert(entry);
+            }
+        }
+        let mut settled: Vec<Skipped> = by_blob.into_values().collect();
+        settled.sort_by(|a, b| (a.reason, &a.blob).cmp(&(b.reason, &b.blob)));
+        settled
     }
 
     /// Hands over the matches, consuming the collector.
