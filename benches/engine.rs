@@ -103,13 +103,18 @@ fn source_text(size: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// `count` detectors whose keywords never occur in source text.
+/// `count` detectors whose keywords never occur in source text: each has its own random
+/// eight-letter keyword, as distinct vendors' detectors would.
 fn idle_detectors(count: usize) -> Vec<String> {
+    let mut rng = Lcg(0x1d1e);
     (0..count)
         .map(|i| {
+            let keyword: String = (0..8)
+                .map(|_| char::from(b'a' + (rng.next() % 26) as u8))
+                .collect();
             format!(
                 "id = \"idle-{i}\"\nname = \"Idle {i}\"\nfamily = \"generic\"\nconfidence = \"high\"\n\
-                 keywords = [\"zqxv{i}kw\"]\nregex = '''zqxv{i}kw_(?P<secret>[a-z0-9]{{32}})'''\n"
+                 keywords = [\"{keyword}\"]\nregex = '''{keyword}_(?P<secret>[a-z0-9]{{32}})'''\n"
             )
         })
         .collect()

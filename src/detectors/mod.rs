@@ -57,6 +57,10 @@ pub struct Detector {
     pub keywords: Vec<String>,
     /// The compiled pattern; its `secret` group is the credential.
     pub regex: Regex,
+    /// Lines before and after a keyword's line that the regex sees. Most of the regex's cost is
+    /// scanning this window at every keyword hit, so a detector whose matches never span lines
+    /// (a token, a URL, a one-line assignment) says `[0, 0]` and runs several times faster.
+    pub window_lines: (usize, usize),
     /// Shannon entropy floor, in bits per byte, for the secret.
     pub min_entropy: f64,
     /// Lowercased substrings that mark a secret as a placeholder.
@@ -174,6 +178,9 @@ impl DetectorSet {
     }
 }
 
+/// Lines either side of a keyword a detector may ask to see; the window is also capped in bytes.
+const MAX_WINDOW_LINES: usize = 50;
+
 /// Parses and compiles one detector file, reporting every problem against `origin`.
 pub fn compile(origin: &str, text: &str) -> Result<Detector> {
     let spec: spec::DetectorSpec =
@@ -194,6 +201,12 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
         return Err(fail(
             "keywords must list at least one non-empty literal (the prefilter needs it)".into(),
         ));
+    }
+    if spec.window_lines.iter().any(|&n| n > MAX_WINDOW_LINES) {
+        return Err(fail(format!(
+            "window_lines {:?}: at most {MAX_WINDOW_LINES} lines either side",
+            spec.window_lines
+        )));
     }
     let regex =
         Regex::new(&spec.regex).map_err(|e| fail(format!("regex does not compile: {e}")))?;
@@ -227,6 +240,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
         confidence: spec.confidence,
         keywords: spec.keywords,
         regex,
+        window_lines: (spec.window_lines[0], spec.window_lines[1]),
         min_entropy: spec.min_entropy,
         placeholders: spec
             .placeholders

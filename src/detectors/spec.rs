@@ -16,6 +16,8 @@ pub(super) struct DetectorSpec {
     pub confidence: Confidence,
     pub keywords: Vec<String>,
     pub regex: String,
+    #[serde(default = "default_window_lines")]
+    pub window_lines: [usize; 2],
     #[serde(default)]
     pub min_entropy: f64,
     #[serde(default)]
@@ -30,6 +32,12 @@ pub(super) struct DetectorSpec {
     pub examples: Vec<Example>,
     #[serde(default)]
     pub negative_examples: Vec<NegativeExample>,
+}
+
+/// Two lines before the keyword's line and four after: room for a Django `DATABASES` or
+/// `SIMPLE_JWT` dict, a PEM body, or a name set a few lines above its key.
+fn default_window_lines() -> [usize; 2] {
+    [2, 4]
 }
 
 fn none() -> String {

@@ -14,10 +14,6 @@ use super::prefilter::{Hit, Prefilter};
 use crate::detectors::{Confidence, Detector, DetectorSet, Fields};
 use crate::error::Result;
 
-/// Lines before a keyword's line that its detector's regex may see.
-const WINDOW_LINES_BEFORE: usize = 2;
-/// Lines after a keyword's line that its detector's regex may see.
-const WINDOW_LINES_AFTER: usize = 4;
 /// Bytes either side of a keyword that its detector's regex may see at most (long lines).
 const WINDOW_BYTES: usize = 2048;
 /// The inline marker that silences findings on its line.
@@ -116,7 +112,7 @@ impl Engine {
     fn run_detector(&self, index: usize, data: &[u8], hits: &[Hit], found: &mut Vec<BlobMatch>) {
         let detector = &self.detectors()[index];
         let first_new = found.len();
-        for window in merged_windows(data, hits) {
+        for window in merged_windows(data, hits, detector.window_lines) {
             let haystack = &data[..window.end];
             let mut at = window.start;
             while at < window.end {
@@ -217,16 +213,10 @@ impl Engine {
 }
 
 /// The windows around a detector's keyword hits, merged where they overlap.
-fn merged_windows(data: &[u8], hits: &[Hit]) -> Vec<Range<usize>> {
+fn merged_windows(data: &[u8], hits: &[Hit], (before, after): (usize, usize)) -> Vec<Range<usize>> {
     let mut windows: Vec<Range<usize>> = Vec::new();
     for hit in hits {
-        let window = around(
-            data,
-            &(hit.start..hit.end),
-            WINDOW_LINES_BEFORE,
-            WINDOW_LINES_AFTER,
-            WINDOW_BYTES,
-        );
+        let window = around(data, &(hit.start..hit.end), before, after, WINDOW_BYTES);
         match windows.last_mut() {
             Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
             _ => windows.push(window),

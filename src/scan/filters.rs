@@ -45,12 +45,30 @@ fn is_identifier(secret: &[u8]) -> bool {
         && secret.first() != Some(&b'_')
         && secret.last() != Some(&b'_')
         && !secret.windows(2).any(|w| w == b"__");
-    let words = secret
-        .windows(2)
-        .filter(|w| w[0].is_ascii_uppercase() && w[1].is_ascii_lowercase())
-        .count();
-    let camel = words >= 2 && secret.first().is_some_and(u8::is_ascii_uppercase);
-    snake || camel
+    snake || is_camel_case(secret)
+}
+
+/// Two or more words, each a capital and at least two lowercase letters, optionally after an
+/// acronym (`AWSSecretKey`, `SecretAccessKey`). Random mixed-case letters, a generated password
+/// such as `RxlNtencYFJEeAgYzQJjOIfP`, nearly always have a capital with fewer than two lowercase
+/// letters after it somewhere.
+fn is_camel_case(secret: &[u8]) -> bool {
+    let mut words = 0;
+    let mut rest = secret;
+    while !rest.is_empty() {
+        let upper = rest.iter().take_while(|b| b.is_ascii_uppercase()).count();
+        let lower = rest[upper..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        let trailing_acronym = lower == 0 && upper == rest.len();
+        if upper == 0 || (lower < 2 && !trailing_acronym) {
+            return false;
+        }
+        words += 1;
+        rest = &rest[upper + lower..];
+    }
+    words >= 2
 }
 
 /// `$NAME` or `$(command)`: a reference to a value, not the value. A Django key may start with `$`
@@ -159,6 +177,7 @@ mod tests {
             "aws_secret_access_key",
             "AWSSecretKey",
             "SecretAccessKey",
+            "ApiKeyID",
         ] {
             assert!(looks_fake(s.as_bytes()).is_some(), "{s}");
         }
@@ -166,6 +185,8 @@ mod tests {
             "jlsfadjlasdjflajsdflasjdf",
             "someRandOmSecrEtKey23",
             "Hunter_2024!",
+            "RxlNtencYFJEeAgYzQJjOIfP",
+            "HdwkljHnAvygNkmfGESWFRVL",
         ] {
             assert_eq!(looks_fake(s.as_bytes()), None, "{s}");
         }

@@ -5,13 +5,17 @@
 //!
 //! Keywords match ASCII case-insensitively. Asking `aho-corasick` for that directly disables its
 //! SIMD (Teddy) searcher and caps a search near 600 MiB/s on source text, so instead each blob is
-//! lowercased a chunk at a time (a vectorised copy) and searched case-sensitively for the lowercase
-//! keywords with Teddy, which runs at several GiB/s. Teddy reports one pattern per position, so at
-//! each candidate every keyword is checked, and overlapping keywords of different detectors are
-//! all found.
+//! lowercased a chunk at a time (a vectorised copy) and searched case-sensitively with Teddy.
+//!
+//! Teddy's cost is one pass over the text per searcher, and a searcher stays fast only while it
+//! holds a few dozen patterns (more share its eight fingerprint buckets and every false candidate
+//! costs a verification). So the searchers look for *anchors*, not for every keyword: a keyword
+//! that contains another keyword (`aws_secret_access_key` contains `secret`) is not searched for
+//! itself but checked where its anchor is found. A keyword is still reported exactly where it
+//! occurs, for exactly the detectors that listed it; only the number of passes shrinks.
 
 use aho_corasick::packed;
-use aho_corasick::{AhoCorasick, Input, MatchKind, Span};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
 use crate::detectors::Detector;
 use crate::error::{Error, Result};
@@ -29,10 +33,17 @@ pub struct Hit {
 
 /// Bytes lowercased and searched at a time (fits in L2 with room to spare).
 const CHUNK: usize = 64 * 1024;
-/// Patterns per Teddy searcher: Teddy (fat, 16 buckets) takes at most 64.
-const GROUP: usize = 64;
+/// Anchors per Teddy searcher at most. Measured on source text: a searcher of 24 to 28 anchors
+/// runs at 4-7 GiB/s, one of 32 at about 4, one of 64 (fat Teddy, 16 buckets) at 1.5.
+const GROUP: usize = 34;
+/// Slim Teddy's fingerprint buckets. A group of more than 32 anchors gets fat Teddy's 16, and
+/// pattern `i` then lands in bucket `i % 16`: runs dealt eight apart still share two buckets,
+/// which measured faster than dealing sixteen runs of two.
+const BUCKETS: usize = 8;
+/// Teddy searchers at most; past this many, one automaton searches all anchors instead.
+const MAX_PASSES: usize = 12;
 
-/// The searcher for one group of patterns.
+/// The searcher for one group of anchors.
 #[derive(Debug)]
 enum Searcher {
     /// SIMD Teddy, where the CPU supports it.
@@ -42,125 +53,195 @@ enum Searcher {
 }
 
 impl Searcher {
-    fn new(patterns: &[Vec<u8>]) -> Result<Self> {
-        if let Some(teddy) = packed::Config::new()
+    /// Teddy over `patterns`, or `None` where the CPU has no SIMD for it.
+    fn packed(patterns: &[Vec<u8>]) -> Option<Self> {
+        packed::Config::new()
             .match_kind(packed::MatchKind::LeftmostFirst)
             .builder()
             .extend(patterns)
             .build()
-        {
-            return Ok(Searcher::Packed(teddy));
-        }
+            .map(Searcher::Packed)
+    }
+
+    fn automaton(patterns: &[Vec<u8>]) -> Result<Self> {
         AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::DFA))
             .match_kind(MatchKind::LeftmostFirst)
             .build(patterns)
             .map(Searcher::Automaton)
             .map_err(|e| Error::detector("keywords", e.to_string()))
     }
 
-    /// The first candidate position at or after `from`.
-    fn next(&self, haystack: &[u8], from: usize) -> Option<usize> {
+    /// The first anchor at or after `from`: its position and its index in the group.
+    fn next(&self, haystack: &[u8], from: usize) -> Option<(usize, usize)> {
         match self {
             Searcher::Packed(teddy) => teddy
                 .find_in(haystack, Span::from(from..haystack.len()))
-                .map(|m| m.start()),
+                .map(|m| (m.start(), m.pattern().as_usize())),
             Searcher::Automaton(ac) => ac
                 .find(Input::new(haystack).range(from..))
-                .map(|m| m.start()),
+                .map(|m| (m.start(), m.pattern().as_usize())),
         }
     }
 }
 
-/// The keyword searchers and, for each keyword, the detectors that own it.
+/// A distinct lowercase keyword and the detectors that listed it.
+#[derive(Debug)]
+struct Keyword {
+    text: Vec<u8>,
+    owners: Vec<usize>,
+}
+
+/// The anchors, their searchers and, for each anchor, the keywords checked where it occurs.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// Distinct lowercase keywords.
-    patterns: Vec<Vec<u8>>,
-    /// For each keyword, the detectors that listed it.
-    owners: Vec<Vec<usize>>,
-    /// Searchers over consecutive groups of `patterns`, with the index of their first pattern.
+    keywords: Vec<Keyword>,
+    /// Anchor texts: the keywords that contain no other keyword. No anchor contains another, so
+    /// at most one anchor starts at any position.
+    anchors: Vec<Vec<u8>>,
+    /// For each anchor, `(keyword, offset of the anchor in the keyword)` for every keyword
+    /// checked where the anchor occurs.
+    attached: Vec<Vec<(usize, usize)>>,
+    /// Searchers over consecutive groups of `anchors`, with the index of their first anchor (one
+    /// automaton over all of them where Teddy is unavailable or would need too many passes).
     searchers: Vec<(usize, Searcher)>,
     /// Length of the longest keyword.
     longest: usize,
 }
 
 impl Prefilter {
-    /// Builds the searchers; a keyword shared by several detectors is searched once.
+    /// Chooses the anchors and builds their searchers.
     pub fn new(detectors: &[Detector]) -> Result<Self> {
-        let mut patterns: Vec<Vec<u8>> = Vec::new();
-        let mut owners: Vec<Vec<usize>> = Vec::new();
-        for (index, detector) in detectors.iter().enumerate() {
-            for keyword in &detector.keywords {
-                let lowered = keyword.to_ascii_lowercase().into_bytes();
-                match patterns.iter().position(|p| *p == lowered) {
-                    Some(existing) if !owners[existing].contains(&index) => {
-                        owners[existing].push(index)
-                    }
-                    Some(_) => {}
-                    None => {
-                        patterns.push(lowered);
-                        owners.push(vec![index]);
-                    }
-                }
+        let keywords = distinct_keywords(detectors);
+        let contains = |outer: &[u8], inner: &[u8]| -> Option<usize> {
+            outer.windows(inner.len()).position(|w| w == inner)
+        };
+        // Anchors: keywords with no other keyword inside them. Sorted so that each searcher holds
+        // keywords with shared prefixes (a family such as gl*- shares fingerprint buckets), and
+        // so that the few anchors shorter than four bytes, which shorten Teddy's fingerprint for
+        // the whole searcher, come last and together.
+        let mut anchors: Vec<usize> = (0..keywords.len())
+            .filter(|&k| {
+                !keywords.iter().enumerate().any(|(o, other)| {
+                    o != k
+                        && other.text.len() < keywords[k].text.len()
+                        && contains(&keywords[k].text, &other.text).is_some()
+                })
+            })
+            .collect();
+        anchors.sort_by(|&a, &b| {
+            let (a, b) = (&keywords[a].text, &keywords[b].text);
+            (a.len() < 4, a).cmp(&(b.len() < 4, b))
+        });
+        let mut attached: Vec<Vec<(usize, usize)>> =
+            anchors.iter().map(|&k| vec![(k, 0)]).collect();
+        for (k, keyword) in keywords.iter().enumerate() {
+            if anchors.contains(&k) {
+                continue;
+            }
+            // Every non-anchor keyword contains some anchor (a shortest keyword inside it
+            // contains no other keyword); it is checked where the first such anchor occurs.
+            let found = anchors.iter().enumerate().find_map(|(a, &anchor)| {
+                Some((a, contains(&keyword.text, &keywords[anchor].text)?))
+            });
+            if let Some((a, offset)) = found {
+                attached[a].push((k, offset));
             }
         }
-        // Teddy fingerprints a group by the first min(4, shortest pattern) bytes of its patterns,
-        // so one three-byte keyword in a group of 64 would make every pattern's filter weaker.
-        // Longest first keeps short keywords together in the last group.
-        let mut order: Vec<usize> = (0..patterns.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(patterns[i].len()));
-        let patterns: Vec<Vec<u8>> = order.iter().map(|&i| patterns[i].clone()).collect();
-        let owners: Vec<Vec<usize>> = order.iter().map(|&i| owners[i].clone()).collect();
+        // Reorder the anchors group by group as the searchers will hold them.
+        let groups = plan_groups(
+            &anchors
+                .iter()
+                .map(|&k| &keywords[k].text[..])
+                .collect::<Vec<_>>(),
+        );
+        let order: Vec<usize> = groups.iter().flatten().copied().collect();
+        let anchor_texts: Vec<Vec<u8>> = order
+            .iter()
+            .map(|&a| keywords[anchors[a]].text.clone())
+            .collect();
+        let attached: Vec<Vec<(usize, usize)>> = order
+            .iter()
+            .map(|&a| std::mem::take(&mut attached[a]))
+            .collect();
         let mut searchers = Vec::new();
-        for (n, group) in patterns.chunks(GROUP).enumerate() {
-            searchers.push((n * GROUP, Searcher::new(group)?));
+        if groups.len() <= MAX_PASSES {
+            let mut first = 0;
+            for group in &groups {
+                let Some(searcher) = Searcher::packed(&anchor_texts[first..first + group.len()])
+                else {
+                    searchers.clear();
+                    break;
+                };
+                searchers.push((first, searcher));
+                first += group.len();
+            }
         }
-        let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
+        if searchers.is_empty() && !anchor_texts.is_empty() {
+            // No SIMD here, or so many keywords that one automaton pass (about 650 MiB/s, however
+            // many keywords) beats that many Teddy passes.
+            searchers.push((0, Searcher::automaton(&anchor_texts)?));
+        }
+        let longest = keywords.iter().map(|k| k.text.len()).max().unwrap_or(0);
         Ok(Prefilter {
-            patterns,
-            owners,
+            keywords,
+            anchors: anchor_texts,
+            attached,
             searchers,
             longest,
         })
+    }
+
+    /// How many anchors the searchers look for (at most [`GROUP`] per pass).
+    pub fn anchor_count(&self) -> usize {
+        self.anchors.len()
     }
 
     /// Every keyword occurrence in `data`, overlapping ones included, sorted by detector then
     /// offset. `scratch` is reused between calls to avoid an allocation per blob.
     pub fn hits(&self, data: &[u8], scratch: &mut Vec<u8>, out: &mut Vec<Hit>) {
         out.clear();
-        if self.patterns.is_empty() || data.is_empty() {
+        if self.anchors.is_empty() || data.is_empty() {
             return;
         }
-        // Chunks overlap by one byte less than the longest keyword, so a keyword that straddles
-        // a boundary is found whole in the next chunk; a candidate is only taken in the part of
-        // a chunk that the next one does not repeat.
+        // Chunks overlap by one byte less than the longest keyword, so a keyword that starts in a
+        // chunk ends in it too; a keyword is only taken if it starts in the part of a chunk that
+        // the next one does not repeat, and one that starts before the chunk was the previous
+        // chunk's.
         let overlap = self.longest.saturating_sub(1);
         let step = CHUNK.max(overlap + 1) - overlap;
         let mut base = 0;
         loop {
             let end = (base + step + overlap).min(data.len());
             let last = end == data.len();
-            let owned_end = if last { end } else { base + step };
+            let owned = if last { end - base } else { step };
             scratch.clear();
             scratch.extend_from_slice(&data[base..end]);
             scratch.make_ascii_lowercase();
             for (first, searcher) in &self.searchers {
-                let group_end = (*first + GROUP).min(self.patterns.len());
                 let mut from = 0;
-                while let Some(at) = searcher.next(scratch, from) {
-                    if base + at >= owned_end {
+                while let Some((at, local)) = searcher.next(scratch, from) {
+                    if at >= owned + overlap {
                         break;
                     }
-                    for p in *first..group_end {
-                        let pattern = &self.patterns[p];
-                        if scratch[at..].starts_with(pattern) {
-                            for &detector in &self.owners[p] {
-                                out.push(Hit {
-                                    detector,
-                                    start: base + at,
-                                    end: base + at + pattern.len(),
-                                });
-                            }
+                    let anchor = first + local;
+                    for &(k, offset) in &self.attached[anchor] {
+                        let Some(start) = at.checked_sub(offset) else {
+                            continue;
+                        };
+                        let keyword = &self.keywords[k];
+                        let is_anchor = keyword.text == self.anchors[anchor];
+                        if start >= owned
+                            || (!is_anchor && !scratch[start..].starts_with(&keyword.text))
+                        {
+                            continue;
+                        }
+                        for &detector in &keyword.owners {
+                            out.push(Hit {
+                                detector,
+                                start: base + start,
+                                end: base + start + keyword.text.len(),
+                            });
                         }
                     }
                     from = at + 1;
@@ -174,6 +255,69 @@ impl Prefilter {
         out.sort_unstable();
         out.dedup();
     }
+}
+
+/// Splits anchors (sorted, shortest-under-four last) into Teddy searchers and orders each
+/// searcher's patterns so that similar anchors share a fingerprint bucket.
+///
+/// Anchors shorter than four bytes get a searcher of their own, since the shortest pattern sets
+/// the fingerprint length of its whole searcher. The others are split into even groups of at most
+/// [`GROUP`]. Teddy puts pattern `i` of a searcher into bucket `i % 8` (`i % 16` for fat Teddy,
+/// counted from the top), so within a group the alphabetical list is cut into one run of
+/// neighbours per bucket and dealt out run by run: `gho_`, `ghp_` and `ghr_` then share one bucket whose fingerprint is still `gh?_`, instead
+/// of each widening a different bucket. (The bucket rule is `aho-corasick`'s; if it changes, only
+/// speed does.)
+fn plan_groups(anchors: &[&[u8]]) -> Vec<Vec<usize>> {
+    let (long, short): (Vec<usize>, Vec<usize>) =
+        (0..anchors.len()).partition(|&a| anchors[a].len() >= 4);
+    let mut groups = Vec::new();
+    if !long.is_empty() {
+        let count = long.len().div_ceil(GROUP);
+        let mut at = 0;
+        for g in 0..count {
+            let size = long.len() / count + usize::from(g < long.len() % count);
+            groups.push(deal_into_buckets(&long[at..at + size]));
+            at += size;
+        }
+    }
+    for chunk in short.chunks(GROUP) {
+        groups.push(deal_into_buckets(chunk));
+    }
+    groups
+}
+
+/// `sorted` reordered so that runs of neighbours land in the same Teddy bucket.
+fn deal_into_buckets(sorted: &[usize]) -> Vec<usize> {
+    let mut runs: Vec<&[usize]> = Vec::with_capacity(BUCKETS);
+    let mut at = 0;
+    for b in 0..BUCKETS {
+        let size = sorted.len() / BUCKETS + usize::from(b < sorted.len() % BUCKETS);
+        runs.push(&sorted[at..at + size]);
+        at += size;
+    }
+    let longest_run = runs.iter().map(|r| r.len()).max().unwrap_or(0);
+    (0..longest_run)
+        .flat_map(|j| runs.iter().filter_map(move |run| run.get(j).copied()))
+        .collect()
+}
+
+/// The detectors' keywords, lowercased, each once with every detector that listed it.
+fn distinct_keywords(detectors: &[Detector]) -> Vec<Keyword> {
+    let mut keywords: Vec<Keyword> = Vec::new();
+    for (index, detector) in detectors.iter().enumerate() {
+        for keyword in detector.keywords.iter().filter(|k| !k.is_empty()) {
+            let lowered = keyword.to_ascii_lowercase().into_bytes();
+            match keywords.iter_mut().find(|k| k.text == lowered) {
+                Some(existing) if !existing.owners.contains(&index) => existing.owners.push(index),
+                Some(_) => {}
+                None => keywords.push(Keyword {
+                    text: lowered,
+                    owners: vec![index],
+                }),
+            }
+        }
+    }
+    keywords
 }
 
 #[cfg(test)]
@@ -232,6 +376,52 @@ mod tests {
             assert_eq!(found.len(), 1, "keyword at {at}");
             assert_eq!(found[0].start, at);
         }
+    }
+
+    #[test]
+    fn a_keyword_inside_another_is_the_anchor_and_both_are_reported_exactly() {
+        let p = Prefilter::new(&[
+            detector("outer", &["aws_secret_access_key"]),
+            detector("inner", &["secret"]),
+        ])
+        .unwrap();
+        assert_eq!(p.anchor_count(), 1);
+        for at in [0, CHUNK - 12, CHUNK - 4, CHUNK + 3] {
+            let mut data = vec![b'.'; 2 * CHUNK];
+            data[at..at + 21].copy_from_slice(b"AWS_SECRET_ACCESS_KEY");
+            data[at + 40..at + 46].copy_from_slice(b"secret");
+            let found = hits(&p, &data);
+            assert_eq!(
+                found,
+                [
+                    Hit {
+                        detector: 0,
+                        start: at,
+                        end: at + 21
+                    },
+                    Hit {
+                        detector: 1,
+                        start: at + 4,
+                        end: at + 10
+                    },
+                    Hit {
+                        detector: 1,
+                        start: at + 40,
+                        end: at + 46
+                    },
+                ],
+                "keyword at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_longer_keyword_is_not_reported_where_only_its_anchor_occurs() {
+        let p =
+            Prefilter::new(&[detector("a", &["secret_key"]), detector("b", &["secret"])]).unwrap();
+        let found = hits(&p, b"secret_value secret_key");
+        let owners: Vec<(usize, usize)> = found.iter().map(|h| (h.detector, h.start)).collect();
+        assert_eq!(owners, [(0, 13), (1, 0), (1, 13)]);
     }
 
     #[test]

@@ -1008,8 +1008,8 @@ fn running(pid: i32) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Passwords
 
-/// 24 characters of `[A-Za-z0-9]` from a splitmix64 generator seeded with the time, the pid
-/// and a counter.
+/// 24 characters of `[A-Za-z0-9]`, three of them digits, from a splitmix64 generator seeded with
+/// the time, the pid and a counter.
 fn password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     static STATE: Mutex<u64> = Mutex::new(0);
@@ -1021,16 +1021,25 @@ fn password() -> String {
             .unwrap_or_default();
         *state = (nanos ^ (u64::from(std::process::id()) << 32)) | 1;
     }
+    // Three digits in fixed places: a password must look like one to every detector, whatever
+    // the draw (24 random letters are sometimes read as an identifier).
     (0..24)
-        .map(|_| {
-            *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = *state;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^= z >> 31;
-            ALPHABET[(z % ALPHABET.len() as u64) as usize] as char
+        .map(|i| {
+            if [5, 11, 17].contains(&i) {
+                return char::from(b'0' + (next_random(&mut state) % 10) as u8);
+            }
+            ALPHABET[(next_random(&mut state) % ALPHABET.len() as u64) as usize] as char
         })
         .collect()
+}
+
+/// SplitMix64: one step of the password generator.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 // ---------------------------------------------------------------------------------------------
