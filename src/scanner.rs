@@ -124,8 +124,10 @@ fn elapsed_ms(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
-/// Memory for decoded delta bases during the history walk.
-const DELTA_BASE_CACHE_BYTES: usize = 32 * 1024 * 1024;
+/// Memory for decoded delta bases during the history walk, per thread. Trees are read newest first,
+/// so the base a delta needs was almost always decoded just before: 8 MiB was as fast as 32 MiB on
+/// the synthetic and real repositories measured, and slightly faster on the synthetic one.
+const DELTA_BASE_CACHE_BYTES: usize = 8 * 1024 * 1024;
 
 /// Opens `path` as a repository if it is one; `None` for anything that is not a repository.
 /// Only the path itself is considered (no search upwards), and nothing is written.
@@ -195,7 +197,7 @@ fn scan_history(
     let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
     let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
-    let provenance = provenance::trace(repo, &wanted, &collector)?;
+    let provenance = provenance::trace(repo, &wanted, &collector, options.threads)?;
     let history_ms = elapsed_ms(started) - content_ms;
     if provenance.shallow {
         warnings.push(
@@ -258,7 +260,7 @@ fn read_one_by_one(repo: &gix::Repository, ids: &[ObjectId], collector: &Collect
             Ok(Some(object)) if object.kind == gix::objs::Kind::Blob => {
                 collector.offer_blob(*id, object.data);
             }
-            Ok(Some(object)) => collector.offer_other(*id, object.kind),
+            Ok(Some(object)) => collector.offer_other(*id, object.kind, object.data),
             Ok(None) => collector.skip(id.to_string(), SkipReason::Missing, None),
             Err(e) => collector.skip(id.to_string(), SkipReason::Corrupt, Some(e.to_string())),
         }

@@ -9,7 +9,7 @@ use gix::prelude::Find;
 use gix::ObjectId;
 
 use super::Reader;
-use crate::scan::collector::SkipReason;
+use crate::scan::collector::{SkipReason, CANNOT_PARSE_COMMIT};
 
 /// One commit of the graph.
 pub(crate) struct Commit {
@@ -20,8 +20,10 @@ pub(crate) struct Commit {
 }
 
 /// The commit every ref (and HEAD) points at, through annotated tags, with the ref's name.
-pub(super) fn ref_tips(reader: &mut Reader<'_, '_, '_>) -> crate::Result<Vec<(String, ObjectId)>> {
-    let repo = reader.repo;
+pub(super) fn ref_tips(
+    repo: &gix::Repository,
+    reader: &mut Reader<'_, '_>,
+) -> crate::Result<Vec<(String, ObjectId)>> {
     let mut starts = Vec::new();
     let platform = repo
         .references()
@@ -117,71 +119,83 @@ impl<'c> Containment<'c> {
     }
 }
 
+impl Commit {
+    /// Reads the tree, parents and committer time from a commit's bytes in one pass over its
+    /// headers; `None` when not even the tree parses.
+    pub(crate) fn parse(id: ObjectId, data: &[u8]) -> Option<Commit> {
+        use gix::objs::commit::ref_iter::Token;
+        let mut tree = None;
+        let mut parents = Vec::new();
+        let mut time = 0;
+        for token in CommitRefIter::from_bytes(data, id.kind()) {
+            // A damaged line after the tree keeps what was read before it: one bad header does
+            // not cut the history behind this commit off.
+            let Ok(token) = token else { break };
+            match token {
+                Token::Tree { id } => tree = Some(id),
+                Token::Parent { id } => parents.push(id),
+                Token::Author { .. } => {}
+                Token::Committer { signature } => {
+                    time = signature.seconds();
+                    break;
+                }
+                _ => break,
+            }
+        }
+        Some(Commit {
+            id,
+            tree: tree?,
+            time,
+            parents,
+        })
+    }
+}
+
 /// Tree, parents and committer time of commit `id`, or `None` when it is not a readable commit.
 pub(crate) fn read(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> Option<Commit> {
     let data = objects.try_find(&id, buf).ok()??;
     if data.kind != gix::objs::Kind::Commit {
         return None;
     }
-    let tree = CommitRefIter::from_bytes(data.data, id.kind())
-        .tree_id()
-        .ok()?;
-    let parents = CommitRefIter::from_bytes(data.data, id.kind())
-        .parent_ids()
-        .collect();
-    let time = CommitRefIter::from_bytes(data.data, id.kind())
-        .committer()
-        .map(|s| s.seconds())
-        .unwrap_or(0);
-    Some(Commit {
-        id,
-        tree,
-        time,
-        parents,
-    })
+    Commit::parse(id, data.data)
 }
 
-/// Every commit reachable from `starts`, stopping at shallow boundaries. With `report` set,
-/// commits that cannot be read are recorded as missing or corrupt.
+/// Every commit reachable from `starts`, stopping at shallow boundaries. Commits are taken out of
+/// `known` (those the content pass already parsed) and read from the object database otherwise;
+/// with `report` set, commits that cannot be read are recorded as missing or corrupt.
 pub(super) fn load(
-    reader: &mut Reader<'_, '_, '_>,
+    reader: &mut Reader<'_, '_>,
     starts: &[ObjectId],
     shallow: &HashSet<ObjectId>,
     report: bool,
+    known: &mut HashMap<ObjectId, Commit>,
 ) -> Vec<Commit> {
     let mut seen: HashSet<ObjectId> = starts.iter().copied().collect();
     let mut queue: Vec<ObjectId> = starts.to_vec();
     let mut commits = Vec::new();
     while let Some(id) = queue.pop() {
-        let Some((gix::objs::Kind::Commit, data)) = reader.read(id, report) else {
-            continue;
+        let mut commit = match known.remove(&id) {
+            Some(commit) => commit,
+            None => {
+                let Some((gix::objs::Kind::Commit, data)) = reader.read(id, report) else {
+                    continue;
+                };
+                let Some(commit) = Commit::parse(id, &data) else {
+                    reader.report(id, SkipReason::Corrupt, Some(CANNOT_PARSE_COMMIT.into()));
+                    continue;
+                };
+                commit
+            }
         };
-        let Ok(tree) = CommitRefIter::from_bytes(&data, id.kind()).tree_id() else {
-            reader.report(id, SkipReason::Corrupt, Some("cannot parse commit".into()));
-            continue;
-        };
-        let parents: Vec<ObjectId> = if shallow.contains(&id) {
-            Vec::new()
-        } else {
-            CommitRefIter::from_bytes(&data, id.kind())
-                .parent_ids()
-                .collect()
-        };
-        let time = CommitRefIter::from_bytes(&data, id.kind())
-            .committer()
-            .map(|s| s.seconds())
-            .unwrap_or(0);
-        for parent in &parents {
+        if shallow.contains(&id) {
+            commit.parents.clear();
+        }
+        for parent in &commit.parents {
             if seen.insert(*parent) {
                 queue.push(*parent);
             }
         }
-        commits.push(Commit {
-            id,
-            tree,
-            time,
-            parents,
-        });
+        commits.push(commit);
     }
     commits
 }

@@ -3,7 +3,8 @@
 //! Commits reachable from any ref are ordered oldest first (parents before children, then by
 //! committer date). The first commit in which a blob appears at a path is where it was introduced
 //! there; a blob that was renamed or copied gets one origin per path, earliest first. Only blobs
-//! with findings are remembered. Each distinct (tree, path) is read once (see [`trees`]). The walk
+//! with findings are remembered. Each distinct (tree, path) is read once (see [`trees`]), on several
+//! threads for a long history, and commits are not read again: the content pass parsed them. The walk
 //! also notices objects that history names but the object database lacks, which is how a partial
 //! or damaged clone is reported as incomplete instead of clean.
 
@@ -65,18 +66,61 @@ pub struct Provenance {
     pub refs: HashMap<ObjectId, Vec<String>>,
 }
 
-/// Reads objects for provenance, recording each one it cannot read once.
-pub(crate) struct Reader<'r, 'c, 'e> {
-    repo: &'r gix::Repository,
+/// Reads objects for provenance and remembers, once each, the objects it could not read. One
+/// reader serves one thread; a thread's findings join the main reader's in a fixed order, so the
+/// report does not depend on how the work was split.
+pub(crate) struct Reader<'c, 'e> {
+    objects: gix::OdbHandle,
     collector: &'c Collector<'e>,
     buf: Vec<u8>,
     reported: HashSet<ObjectId>,
+    problems: Vec<(ObjectId, SkipReason, Option<String>)>,
 }
 
-impl Reader<'_, '_, '_> {
+impl<'c, 'e> Reader<'c, 'e> {
+    /// A reader for `repo` that knows what the content pass already recorded as unreadable.
+    fn new(repo: &gix::Repository, collector: &'c Collector<'e>) -> Self {
+        Reader {
+            objects: repo.objects.clone(),
+            collector,
+            buf: Vec::new(),
+            reported: collector
+                .skipped()
+                .into_iter()
+                .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
+                .collect(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// A reader for another thread: its own object cache, the same knowledge of what was reported.
+    fn fork(&self) -> Self {
+        Reader {
+            objects: self.objects.clone(),
+            collector: self.collector,
+            buf: Vec::new(),
+            reported: self.reported.clone(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// Takes over what a forked reader found, as if this reader had found it next.
+    fn join(&mut self, other: Reader<'_, '_>) {
+        for (id, reason, detail) in other.problems {
+            self.report(id, reason, detail);
+        }
+    }
+
+    /// Hands what could not be read to the collector.
+    fn finish(self) {
+        for (id, reason, detail) in self.problems {
+            self.collector.skip(id.to_string(), reason, detail);
+        }
+    }
+
     /// Reads an object; with `report` set, records it as missing or corrupt when it cannot be read.
     fn read(&mut self, id: ObjectId, report: bool) -> Option<(gix::objs::Kind, Vec<u8>)> {
-        match self.repo.objects.try_find(&id, &mut self.buf) {
+        match self.objects.try_find(&id, &mut self.buf) {
             Ok(Some(data)) => Some((data.kind, data.data.to_vec())),
             Ok(None) => {
                 if report {
@@ -95,28 +139,36 @@ impl Reader<'_, '_, '_> {
 
     fn report(&mut self, id: ObjectId, reason: SkipReason, detail: Option<String>) {
         if self.reported.insert(id) {
-            self.collector.skip(id.to_string(), reason, detail);
+            self.problems.push((id, reason, detail));
         }
     }
 }
 
+/// Below this many commits per thread, decoding trees on more threads costs more than it saves:
+/// each thread reads the whole tree of the first commit it takes.
+const COMMITS_PER_THREAD_AT_LEAST: usize = 512;
+
 /// Traces every blob in `wanted` to its introduction and records objects history names but the
 /// object database does not have (as `missing`, or `corrupt` when they exist but cannot be read).
+/// Trees are decoded on up to `threads` threads.
 pub fn trace(
     repo: &gix::Repository,
     wanted: &HashSet<ObjectId>,
     collector: &Collector<'_>,
+    threads: usize,
 ) -> crate::Result<Provenance> {
-    let mut reader = Reader {
-        repo,
-        collector,
-        buf: Vec::new(),
-        reported: collector
-            .skipped()
-            .into_iter()
-            .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
-            .collect(),
-    };
+    let mut reader = Reader::new(repo, collector);
+    let provenance = trace_with(repo, &mut reader, wanted, threads);
+    reader.finish();
+    provenance
+}
+
+fn trace_with(
+    repo: &gix::Repository,
+    reader: &mut Reader<'_, '_>,
+    wanted: &HashSet<ObjectId>,
+    threads: usize,
+) -> crate::Result<Provenance> {
     let shallow: HashSet<ObjectId> = repo
         .shallow_commits()
         .ok()
@@ -127,31 +179,37 @@ pub fn trace(
         shallow: !shallow.is_empty(),
         ..Provenance::default()
     };
-    let mut graph = TreeGraph::default();
 
-    let named_tips = commits::ref_tips(&mut reader)?;
+    let named_tips = commits::ref_tips(repo, reader)?;
     let mut tips: Vec<ObjectId> = named_tips.iter().map(|(_, id)| *id).collect();
     tips.sort();
     tips.dedup();
-    let reachable = commits::oldest_first(commits::load(&mut reader, &tips, &shallow, true));
-    provenance.reachable_commits = reachable.len();
-    for commit in reachable.iter().rev() {
-        graph.decode(&mut reader, commit.tree, wanted, true);
-    }
-
-    let reachable_ids: HashSet<ObjectId> = reachable.iter().map(|c| c.id).collect();
-    let dangling_tips: Vec<ObjectId> = collector
-        .commits()
+    let mut known: HashMap<ObjectId, commits::Commit> = reader
+        .collector
+        .take_commits()
         .into_iter()
-        .filter(|id| !reachable_ids.contains(id))
+        .map(|commit| (commit.id, commit))
         .collect();
+    let reachable = commits::oldest_first(commits::load(reader, &tips, &shallow, true, &mut known));
+    provenance.reachable_commits = reachable.len();
+    let mut graph = decode_trees(reader, &reachable, wanted, threads);
+
+    // What is left of the commits the content pass met is what no ref reaches.
+    let mut dangling_tips: Vec<ObjectId> = known.keys().copied().collect();
+    dangling_tips.sort();
     let dangling = if dangling_tips.is_empty() {
         Vec::new()
     } else {
-        commits::oldest_first(commits::load(&mut reader, &dangling_tips, &shallow, false))
+        commits::oldest_first(commits::load(
+            reader,
+            &dangling_tips,
+            &shallow,
+            false,
+            &mut known,
+        ))
     };
     for commit in dangling.iter().rev() {
-        graph.decode(&mut reader, commit.tree, wanted, false);
+        graph.decode(reader, commit.tree, wanted, false);
     }
 
     let mut visited = Vec::new();
@@ -178,7 +236,7 @@ pub fn trace(
                 continue;
             }
             let info = Arc::new(commits::info(
-                &repo.objects,
+                &reader.objects,
                 commit.id,
                 rank,
                 &mut reader.buf,
@@ -217,7 +275,7 @@ pub fn trace(
 
     if let Ok(head) = repo.head_tree_id() {
         let head = head.detach();
-        graph.decode(&mut reader, head, wanted, false);
+        graph.decode(reader, head, wanted, false);
         if let Some(root) = graph.root(head) {
             let found = graph.new_blobs_under(root, &mut Vec::new());
             provenance
@@ -226,4 +284,51 @@ pub fn trace(
         }
     }
     Ok(provenance)
+}
+
+/// Decodes the trees of `commits` (oldest first) into one graph. With several threads, each takes
+/// a contiguous run of commits and reads it newest first, as one thread would; runs overlap only in
+/// the trees alive where one run ends and the next begins.
+fn decode_trees(
+    reader: &mut Reader<'_, '_>,
+    commits: &[commits::Commit],
+    wanted: &HashSet<ObjectId>,
+    threads: usize,
+) -> TreeGraph {
+    let runs = threads
+        .min(commits.len() / COMMITS_PER_THREAD_AT_LEAST)
+        .max(1);
+    let decode_run = |reader: &mut Reader<'_, '_>, run: &[commits::Commit]| {
+        let mut graph = TreeGraph::default();
+        for commit in run.iter().rev() {
+            graph.decode(reader, commit.tree, wanted, true);
+        }
+        graph
+    };
+    if runs == 1 {
+        return decode_run(reader, commits);
+    }
+    let decoded: Vec<(TreeGraph, Reader<'_, '_>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = commits
+            .chunks(commits.len().div_ceil(runs))
+            .map(|run| {
+                let mut worker = reader.fork();
+                scope.spawn(move || (decode_run(&mut worker, run), worker))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    // Newest run first, so problems are reported where a single thread would have met them first.
+    let mut graph = TreeGraph::default();
+    for (run_graph, worker) in decoded.into_iter().rev() {
+        reader.join(worker);
+        graph.absorb(run_graph);
+    }
+    graph
 }

@@ -100,7 +100,7 @@ impl TreeGraph {
     /// set, trees and blobs the object database lacks are recorded as missing (or corrupt).
     pub(super) fn decode(
         &mut self,
-        reader: &mut Reader<'_, '_, '_>,
+        reader: &mut Reader<'_, '_>,
         root: ObjectId,
         wanted: &HashSet<ObjectId>,
         report: bool,
@@ -113,7 +113,7 @@ impl TreeGraph {
         let mut stack: Vec<(u32, ObjectId, String, u64)> =
             vec![(node, root, String::new(), ROOT_PATH_HASH)];
         while let Some((node, tree, prefix, prefix_hash)) = stack.pop() {
-            let kind = match reader.repo.objects.try_find(&tree, &mut buf) {
+            let kind = match reader.objects.try_find(&tree, &mut buf) {
                 Ok(Some(data)) if data.kind == gix::objs::Kind::Tree => tree.kind(),
                 Ok(Some(_)) => continue,
                 Ok(None) => {
@@ -177,6 +177,40 @@ impl TreeGraph {
             };
         }
         self.tree_buf = buf;
+    }
+
+    /// Adds the nodes of a graph decoded on another thread. A (tree, path) both graphs hold has the
+    /// same content in each, so only the nodes new to this graph are copied.
+    pub(super) fn absorb(&mut self, other: TreeGraph) {
+        if self.nodes.is_empty() {
+            *self = other;
+            return;
+        }
+        let mut mine = vec![(0u32, false); other.nodes.len()];
+        for (&(tree, path_hash), &theirs) in &other.index {
+            mine[theirs as usize] = self.node(tree, path_hash);
+        }
+        let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        for (theirs, node) in other.nodes.iter().enumerate() {
+            let (index, new) = mine[theirs];
+            if !new {
+                continue;
+            }
+            let edges_start = self.edges.len();
+            self.edges.extend(
+                other.edges[node.edges.start as usize..node.edges.end as usize]
+                    .iter()
+                    .map(|&child| mine[child as usize].0),
+            );
+            let blobs_start = self.blobs.len();
+            self.blobs.extend_from_slice(
+                &other.blobs[node.blobs.start as usize..node.blobs.end as usize],
+            );
+            self.nodes[index as usize] = Node {
+                edges: as_u32(edges_start)..as_u32(self.edges.len()),
+                blobs: as_u32(blobs_start)..as_u32(self.blobs.len()),
+            };
+        }
     }
 
     /// Every wanted blob (with its path) under `root`, visiting only nodes not yet marked in

@@ -11,9 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::dedup::OidSet;
 use super::{BlobMatch, Engine};
+use crate::provenance::commits::Commit;
 
 /// Bytes at the start of a blob inspected for NUL to call it binary (git's own heuristic size).
 const BINARY_PROBE: usize = 8000;
+
+/// The detail of a commit whose headers do not parse.
+pub const CANNOT_PARSE_COMMIT: &str = "cannot parse commit";
 
 /// Why an object was not scanned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -91,7 +95,7 @@ pub struct Collector<'e> {
     seen: OidSet,
     found: Mutex<Vec<(ObjectId, Vec<BlobMatch>)>>,
     skipped: Mutex<Vec<Skipped>>,
-    commits: Mutex<Vec<ObjectId>>,
+    commits: Mutex<Vec<Commit>>,
     blobs_scanned: AtomicU64,
     bytes_scanned: AtomicU64,
     blobs_skipped: AtomicU64,
@@ -139,11 +143,20 @@ impl<'e> Collector<'e> {
         }
     }
 
-    /// Notes a non-blob object; commits are kept so that unreachable ones can be found later.
-    pub fn offer_other(&self, id: ObjectId, kind: gix::objs::Kind) {
+    /// Notes a non-blob object. Commits are parsed here, while their bytes are at hand, so that
+    /// tracing history later need not read them again, and so that commits no ref reaches can be
+    /// found; one that does not parse is recorded as corrupt.
+    pub fn offer_other(&self, id: ObjectId, kind: gix::objs::Kind, data: &[u8]) {
         self.objects_seen.fetch_add(1, Ordering::Relaxed);
         if kind == gix::objs::Kind::Commit {
-            lock(&self.commits).push(id);
+            match Commit::parse(id, data) {
+                Some(commit) => lock(&self.commits).push(commit),
+                None => self.skip(
+                    id.to_string(),
+                    SkipReason::Corrupt,
+                    Some(CANNOT_PARSE_COMMIT.to_string()),
+                ),
+            }
         }
     }
 
@@ -181,9 +194,9 @@ impl<'e> Collector<'e> {
         lock(&self.found).iter().map(|(id, _)| *id).collect()
     }
 
-    /// Every commit id met in the object database.
-    pub fn commits(&self) -> Vec<ObjectId> {
-        lock(&self.commits).clone()
+    /// Hands over every commit met in the object database, parsed, leaving none behind.
+    pub(crate) fn take_commits(&self) -> Vec<Commit> {
+        std::mem::take(&mut *lock(&self.commits))
     }
 
     /// Everything skipped so far, as recorded.

@@ -19,7 +19,7 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
                 if object.kind == gix::objs::Kind::Blob {
                     collector.offer_blob(*id, object.data);
                 } else {
-                    collector.offer_other(*id, object.kind);
+                    collector.offer_other(*id, object.kind, object.data);
                 }
             }
             Ok(None) => {}

@@ -73,7 +73,7 @@ pub fn scan_pack(
             if kind == gix::objs::Kind::Blob {
                 collector.offer_blob(entry.oid, bytes);
             } else {
-                collector.offer_other(entry.oid, kind);
+                collector.offer_other(entry.oid, kind, bytes);
             }
             Ok(())
         },

@@ -48,10 +48,12 @@ pub fn broken() -> &'static Fixture {
     FIXTURE.get_or_init(|| build("broken"))
 }
 
-/// `testrepos/synthetic.py` at 300 commits: the benchmark generator, small enough for a test.
+/// `testrepos/synthetic.py` at 1,200 commits: the benchmark generator, small enough for a test
+/// and long enough that tracing history splits its trees between two threads (it does from 1,024
+/// commits on).
 pub fn synthetic() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
-    FIXTURE.get_or_init(|| build_with("synthetic", &["--commits", "300"]))
+    FIXTURE.get_or_init(|| build_with("synthetic", &["--commits", "1200"]))
 }
 
 /// Runs the binary with `args`, never fetching anything.

@@ -392,6 +392,84 @@ fn the_benchmark_history_generator_plants_exactly_what_its_answer_key_says() {
 }
 
 #[test]
+fn a_long_history_traced_on_two_threads_gives_what_one_thread_gives() {
+    let fixture = synthetic();
+    let repo = fixture.dir.join("repo");
+    let (_, one) = scan_json(&repo, &["--threads", "1", "--confidence", "low"]);
+    let (_, two) = scan_json(&repo, &["--threads", "2", "--confidence", "low"]);
+    assert_expected_findings(&two, &fixture.answers);
+    assert_eq!(one["findings"], two["findings"]);
+}
+
+#[test]
+fn a_missing_blob_is_listed_at_the_path_a_single_thread_meets_first_on_any_thread_count() {
+    // 1,100 commits (enough for two threads): a file lives at `old/kept.txt` from the first commit
+    // and moves to `new/kept.txt` in the last. History is read newest first, so one thread meets
+    // the blob at `new/`; two threads must say the same although the older half sees only `old/`.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = dir.path().join("source.git");
+    git(&["init", "--quiet", "--bare", source.to_str().unwrap()]);
+    let mut stream = String::new();
+    for n in 1..=1100u32 {
+        stream.push_str(&format!(
+            "commit refs/heads/main\ncommitter Dev One <dev1@example.test> {} +0000\n\
+             data 0\n",
+            1_600_000_000 + n * 60
+        ));
+        if n == 1 {
+            stream.push_str("M 100644 inline old/kept.txt\ndata 10\nkept text\n");
+        }
+        if n == 1100 {
+            stream.push_str("R old/kept.txt new/kept.txt\n");
+        }
+        let counter = n.to_string();
+        stream.push_str(&format!(
+            "M 100644 inline counter.txt\ndata {}\n{counter}\n",
+            counter.len()
+        ));
+    }
+    let mut import = std::process::Command::new("git")
+        .args(["-C", source.to_str().unwrap(), "fast-import", "--quiet"])
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import runs");
+    std::io::Write::write_all(import.stdin.as_mut().unwrap(), stream.as_bytes()).unwrap();
+    assert!(import.wait().unwrap().success(), "fast-import");
+    let kept = git(&[
+        "-C",
+        source.to_str().unwrap(),
+        "rev-parse",
+        "main:new/kept.txt",
+    ]);
+    let kept = String::from_utf8(kept.stdout).unwrap().trim().to_string();
+
+    let clone = dir.path().join("partial.git");
+    git(&[
+        "clone",
+        "--quiet",
+        "--bare",
+        "--no-local",
+        "--filter=blob:none",
+        "--upload-pack=git -c uploadpack.allowFilter=true upload-pack",
+        &format!("file://{}", source.display()),
+        clone.to_str().unwrap(),
+    ]);
+    for threads in ["1", "2"] {
+        let (code, report) = scan_json(&clone, &["--threads", threads]);
+        assert_eq!(code, 3, "nothing was read, so nothing can pass");
+        let skipped = report["skipped"].as_array().unwrap();
+        assert_eq!(skipped.len(), 1101, "1,100 counters and the kept file");
+        let entry = skipped
+            .iter()
+            .find(|s| s["blob"] == kept.as_str())
+            .expect("the kept file is listed as missing");
+        assert_eq!(entry["detail"], "new/kept.txt", "with --threads {threads}");
+    }
+}
+
+#[test]
 fn findings_name_the_branches_and_tags_that_still_hold_them() {
     let fixture = history();
     let (_, report) = scan_json(&fixture.dir.join("repo"), &[]);
