@@ -6,17 +6,18 @@
 
 pub mod accuracy;
 mod builtin;
+mod pattern;
 pub mod selftest;
 mod spec;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use regex::bytes::Regex;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::scan::checks::Check;
+pub use pattern::{Compilation, Pattern};
 pub use spec::{Advice, Example, NegativeExample};
 
 /// How sure a detector is that a match is a real secret; the report filters on it.
@@ -55,8 +56,8 @@ pub struct Detector {
     pub confidence: Confidence,
     /// Literals whose presence (case-insensitive) makes the regex worth running.
     pub keywords: Vec<String>,
-    /// The compiled pattern; its `secret` group is the credential.
-    pub regex: Regex,
+    /// The pattern; its `secret` group is the credential.
+    pub pattern: Pattern,
     /// Lines before and after a keyword's line that the regex sees. Most of the regex's cost is
     /// scanning this window at every keyword hit, so a detector whose matches never span lines
     /// (a token, a URL, a one-line assignment) says `[0, 0]` and runs several times faster.
@@ -90,7 +91,11 @@ impl DetectorSet {
     pub fn builtin() -> Result<Self> {
         let mut set = DetectorSet::default();
         for (file, text) in builtin::FILES {
-            set.push(compile(&format!("builtin:{file}"), text)?)?;
+            set.push(compile_with(
+                &format!("builtin:{file}"),
+                text,
+                Compilation::OnFirstUse,
+            )?)?;
         }
         Ok(set)
     }
@@ -183,6 +188,11 @@ const MAX_WINDOW_LINES: usize = 50;
 
 /// Parses and compiles one detector file, reporting every problem against `origin`.
 pub fn compile(origin: &str, text: &str) -> Result<Detector> {
+    compile_with(origin, text, Compilation::AtLoad)
+}
+
+/// Parses a detector file and checks everything in it, compiling its pattern `when` asked.
+fn compile_with(origin: &str, text: &str, when: Compilation) -> Result<Detector> {
     let spec: spec::DetectorSpec =
         toml::from_str(text).map_err(|e| Error::detector(origin, e.to_string()))?;
     let fail = |message: String| Error::detector(origin, message);
@@ -208,11 +218,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
             spec.window_lines
         )));
     }
-    let regex =
-        Regex::new(&spec.regex).map_err(|e| fail(format!("regex does not compile: {e}")))?;
-    if !regex.capture_names().any(|n| n == Some("secret")) {
-        return Err(fail("regex has no named group `secret`".into()));
-    }
+    let pattern = Pattern::new(&spec.regex, when).map_err(fail)?;
     let check = Check::from_name(&spec.check).ok_or_else(|| {
         fail(format!(
             "unknown check {:?}; known: {}",
@@ -239,7 +245,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
         family: spec.family,
         confidence: spec.confidence,
         keywords: spec.keywords,
-        regex,
+        pattern,
         window_lines: (spec.window_lines[0], spec.window_lines[1]),
         min_entropy: spec.min_entropy,
         placeholders: spec
@@ -258,3 +264,17 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
 
 /// Fields a finding carries beside its secret (username, host, port, access key id ...).
 pub type Fields = BTreeMap<String, serde_json::Value>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_built_in_pattern_compiles_when_first_used() {
+        let set = DetectorSet::builtin().unwrap();
+        assert!(set.detectors().len() > 20);
+        for detector in set.detectors() {
+            assert!(detector.pattern.regex().is_some(), "{}", detector.id);
+        }
+    }
+}

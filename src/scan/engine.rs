@@ -111,12 +111,15 @@ impl Engine {
 
     fn run_detector(&self, index: usize, data: &[u8], hits: &[Hit], found: &mut Vec<BlobMatch>) {
         let detector = &self.detectors()[index];
+        let Some(regex) = detector.pattern.regex() else {
+            return;
+        };
         let first_new = found.len();
         for window in merged_windows(data, hits, detector.window_lines) {
             let haystack = &data[..window.end];
             let mut at = window.start;
             while at < window.end {
-                let Some(caps) = detector.regex.captures_at(haystack, at) else {
+                let Some(caps) = regex.captures_at(haystack, at) else {
                     break;
                 };
                 let whole = caps.get(0).map_or(at..at, |m| m.range());
@@ -142,7 +145,7 @@ impl Engine {
         let detector = &self.detectors()[index];
         let secret = caps.name("secret")?;
         let mut fields = Fields::new();
-        for name in detector.regex.capture_names().flatten() {
+        for name in detector.pattern.regex()?.capture_names().flatten() {
             if name == "secret" {
                 continue;
             }
