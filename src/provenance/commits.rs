@@ -160,17 +160,19 @@ pub(crate) fn read(objects: &dyn Find, id: ObjectId, buf: &mut Vec<u8>) -> Optio
     Commit::parse(id, data.data)
 }
 
-/// Every commit reachable from `starts`, stopping at shallow boundaries. Commits are taken out of
-/// `known` (those the content pass already parsed) and read from the object database otherwise;
-/// with `report` set, commits that cannot be read are recorded as missing or corrupt.
+/// Every commit reachable from `starts`, stopping at shallow boundaries and at the commits of
+/// `loaded` (walked before). Commits are taken out of `known` (those the content pass already
+/// parsed) and read from the object database otherwise; with `report` set, commits that cannot be
+/// read are recorded as missing or corrupt.
 pub(super) fn load(
     reader: &mut Reader<'_, '_>,
     starts: &[ObjectId],
     shallow: &HashSet<ObjectId>,
     report: bool,
     known: &mut HashMap<ObjectId, Commit>,
+    loaded: &HashSet<ObjectId>,
 ) -> Vec<Commit> {
-    let mut seen: HashSet<ObjectId> = starts.iter().copied().collect();
+    let mut seen: HashSet<ObjectId> = loaded.iter().chain(starts).copied().collect();
     let mut queue: Vec<ObjectId> = starts.to_vec();
     let mut commits = Vec::new();
     while let Some(id) = queue.pop() {

@@ -190,22 +190,32 @@ fn trace_with(
         .into_iter()
         .map(|commit| (commit.id, commit))
         .collect();
-    let reachable = commits::oldest_first(commits::load(reader, &tips, &shallow, true, &mut known));
+    let reachable = commits::oldest_first(commits::load(
+        reader,
+        &tips,
+        &shallow,
+        true,
+        &mut known,
+        &HashSet::new(),
+    ));
     provenance.reachable_commits = reachable.len();
     let mut graph = decode_trees(reader, &reachable, wanted, threads);
 
-    // What is left of the commits the content pass met is what no ref reaches.
+    // What is left of the commits the content pass met is what no ref reaches; their walk stops
+    // where it joins reachable history.
     let mut dangling_tips: Vec<ObjectId> = known.keys().copied().collect();
     dangling_tips.sort();
     let dangling = if dangling_tips.is_empty() {
         Vec::new()
     } else {
+        let reachable_ids: HashSet<ObjectId> = reachable.iter().map(|c| c.id).collect();
         commits::oldest_first(commits::load(
             reader,
             &dangling_tips,
             &shallow,
             false,
             &mut known,
+            &reachable_ids,
         ))
     };
     for commit in dangling.iter().rev() {
