@@ -8,6 +8,7 @@ pub mod engine;
 pub mod entropy;
 pub mod filters;
 pub mod lines;
+pub mod many_literals;
 pub mod prefilter;
 
 pub use engine::{BlobMatch, Engine};
