@@ -3,7 +3,7 @@
 
 use std::ops::Range;
 
-use regex::bytes::Captures;
+use regex::bytes::{Captures, Regex};
 use serde_json::Value;
 
 use super::checks::Candidate;
@@ -128,7 +128,7 @@ impl Engine {
                 } else {
                     whole.end + 1
                 };
-                if let Some(m) = self.judge(index, data, &caps) {
+                if let Some(m) = self.judge(index, regex, data, &caps) {
                     let duplicate = found[first_new..]
                         .iter()
                         .any(|f| f.offset == m.offset && f.secret == m.secret);
@@ -141,11 +141,17 @@ impl Engine {
     }
 
     /// Turns a regex match into a finding, or rejects it.
-    fn judge(&self, index: usize, data: &[u8], caps: &Captures<'_>) -> Option<BlobMatch> {
+    fn judge(
+        &self,
+        index: usize,
+        regex: &Regex,
+        data: &[u8],
+        caps: &Captures<'_>,
+    ) -> Option<BlobMatch> {
         let detector = &self.detectors()[index];
         let secret = caps.name("secret")?;
         let mut fields = Fields::new();
-        for name in detector.pattern.regex()?.capture_names().flatten() {
+        for name in regex.capture_names().flatten() {
             if name == "secret" {
                 continue;
             }
