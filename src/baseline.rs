@@ -50,7 +50,7 @@ impl Baseline {
                 commit: f
                     .locations
                     .first()
-                    .and_then(|l| l.commit.as_ref().map(|c| c.id.clone())),
+                    .and_then(|l| l.commit.as_ref().map(|c| c.id.to_string())),
             })
             .collect();
         findings.sort();

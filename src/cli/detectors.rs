@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use blobhound::detectors::{accuracy, selftest, DetectorSet};
+use blobhound::detectors::DetectorSet;
 use blobhound::scan::Engine;
+use blobhound::scan::{accuracy, selftest};
 use clap::Subcommand;
 
 use super::Status;

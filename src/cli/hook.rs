@@ -8,17 +8,17 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use blobhound::baseline;
-use blobhound::detectors::{Confidence, DetectorSet};
-use blobhound::gate::GateOptions;
+use blobhound::collect::Limits;
+use blobhound::detectors::DetectorSet;
 use blobhound::hook::install::{hooks_dir, install, HookKind};
 use blobhound::hook::{pre_commit, pre_receive};
+use blobhound::model::Confidence;
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
-use blobhound::scan::collector::Limits;
 use blobhound::scan::Engine;
 use clap::{Args, Subcommand};
 
-use super::scan::ConfidenceArg;
+use super::scan::{parse_size, ConfidenceArg};
 use super::Status;
 
 #[derive(Debug, Subcommand)]
@@ -39,6 +39,9 @@ pub struct CommonArgs {
     /// Lowest confidence that blocks.
     #[arg(long, value_enum, default_value = "medium")]
     confidence: ConfidenceArg,
+    /// Blobs larger than this are not scanned, and so block (e.g. 500K, 64M, 1G).
+    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
+    max_blob_size: u64,
 }
 
 #[derive(Debug, Args)]
@@ -91,23 +94,26 @@ pub fn run(command: HookCommand) -> anyhow::Result<Status> {
     }
 }
 
-fn engine(common: &CommonArgs) -> anyhow::Result<(Engine, GateOptions)> {
+/// What a hook scans with: the engine, the limits, and the lowest confidence that blocks.
+struct HookSetup {
+    engine: Engine,
+    limits: Limits,
+    min_confidence: Confidence,
+}
+
+fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
     let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
     if let Some(dir) = &common.detectors {
         set.extend_from_dir(dir)?;
     }
-    let options = GateOptions {
+    Ok(HookSetup {
+        engine: Engine::new(set)?,
         limits: Limits {
-            max_blob_size: 64 << 20,
-            scan_binary: false,
+            max_blob_size: common.max_blob_size,
+            scan_binary: true,
         },
-        min_confidence: match common.confidence {
-            ConfidenceArg::Low => Confidence::Low,
-            ConfidenceArg::Medium => Confidence::Medium,
-            ConfidenceArg::High => Confidence::High,
-        },
-    };
-    Ok((Engine::new(set)?, options))
+        min_confidence: common.confidence.into(),
+    })
 }
 
 fn pre_receive(args: PreReceiveArgs) -> anyhow::Result<Status> {
@@ -198,11 +204,17 @@ fn pre_receive_scan(
     }
     let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH").map(PathBuf::from);
-    let (engine, options) = engine(&args.common)?;
+    let hook = setup(&args.common)?;
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
-        let result =
-            pre_receive::scan_push(&git_dir, &updates, quarantine.as_deref(), &engine, options);
+        let result = pre_receive::scan_push(
+            &git_dir,
+            &updates,
+            quarantine.as_deref(),
+            &hook.engine,
+            hook.limits,
+            hook.min_confidence,
+        );
         let _ = send.send(result);
     });
     match receive.recv_timeout(Duration::from_secs(args.timeout.max(1))) {
@@ -213,10 +225,17 @@ fn pre_receive_scan(
 }
 
 fn pre_commit(args: CommonArgs) -> anyhow::Result<Status> {
-    let (engine, options) = engine(&args)?;
+    let hook = setup(&args)?;
+    let engine = &hook.engine;
     let workdir = std::env::current_dir()?;
     let index = std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from);
-    let report = pre_commit::scan_staged(&workdir, index.as_deref(), &engine, options)?;
+    let report = pre_commit::scan_staged(
+        &workdir,
+        index.as_deref(),
+        engine,
+        hook.limits,
+        hook.min_confidence,
+    )?;
     if report.has_findings() {
         let mut err = std::io::stderr().lock();
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

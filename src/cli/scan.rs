@@ -7,15 +7,17 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
-use blobhound::detectors::{Confidence, DetectorSet};
+use blobhound::collect::Limits;
+use blobhound::detectors::DetectorSet;
+use blobhound::model::Confidence;
+use blobhound::model::Status as VerifyStatus;
+use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
 use blobhound::report::Report;
-use blobhound::scan::collector::Limits;
 use blobhound::scan::Engine;
-use blobhound::scanner::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
-use blobhound::verify::{verify_findings, Status as VerifyStatus, VerifyOptions};
+use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
 use super::Status;
@@ -49,6 +51,16 @@ pub enum ConfidenceArg {
     Low,
     Medium,
     High,
+}
+
+impl From<ConfidenceArg> for Confidence {
+    fn from(arg: ConfidenceArg) -> Self {
+        match arg {
+            ConfidenceArg::Low => Confidence::Low,
+            ConfidenceArg::Medium => Confidence::Medium,
+            ConfidenceArg::High => Confidence::High,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -239,11 +251,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
             max_blob_size: args.max_blob_size,
             scan_binary: args.scan_binary,
         },
-        min_confidence: match args.confidence {
-            ConfidenceArg::Low => Confidence::Low,
-            ConfidenceArg::Medium => Confidence::Medium,
-            ConfidenceArg::High => Confidence::High,
-        },
+        min_confidence: args.confidence.into(),
     };
 
     let progress = ScanProgress::default();
@@ -320,7 +328,7 @@ fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
 }
 
 /// Parses `123`, `500K`, `64M`, `1G` (binary multiples; a trailing `B`/`iB` is accepted).
-fn parse_size(text: &str) -> Result<u64, String> {
+pub fn parse_size(text: &str) -> Result<u64, String> {
     let trimmed = text.trim();
     let upper = trimmed.to_ascii_uppercase();
     let upper = upper

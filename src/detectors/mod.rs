@@ -4,44 +4,18 @@
 //! negatives and rotation advice in one file, and so that users can add their own without a rebuild.
 //! The built-in files under `detectors/` are embedded into the binary at compile time.
 
-pub mod accuracy;
 mod builtin;
+mod check;
 mod pattern;
-pub mod selftest;
 mod spec;
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
 use crate::error::{Error, Result};
-use crate::scan::checks::Check;
+use crate::model::Confidence;
+pub use check::Check;
 pub use pattern::{Compilation, Pattern};
 pub use spec::{Advice, Example, NegativeExample};
-
-/// How sure a detector is that a match is a real secret; the report filters on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Confidence {
-    /// Worth a look, often noisy (generic patterns).
-    Low,
-    /// Likely a secret.
-    Medium,
-    /// Almost certainly a secret.
-    High,
-}
-
-impl Confidence {
-    /// The lowercase name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Confidence::Low => "low",
-            Confidence::Medium => "medium",
-            Confidence::High => "high",
-        }
-    }
-}
 
 /// One compiled detector.
 #[derive(Debug)]
@@ -261,9 +235,6 @@ fn compile_with(origin: &str, text: &str, when: Compilation) -> Result<Detector>
         origin: origin.to_string(),
     })
 }
-
-/// Fields a finding carries beside its secret (username, host, port, access key id ...).
-pub type Fields = BTreeMap<String, serde_json::Value>;
 
 #[cfg(test)]
 mod tests {

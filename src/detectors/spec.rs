@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::Confidence;
+use crate::model::Confidence;
 
 /// A detector file as written; unknown keys are rejected so that a typo is an error, not a no-op.
 #[derive(Debug, Deserialize)]

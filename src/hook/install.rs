@@ -25,7 +25,7 @@ impl HookKind {
 
 /// The hooks directory of the repository at `repo` (its git dir's `hooks`).
 pub fn hooks_dir(repo: &Path) -> Result<PathBuf> {
-    let opened = crate::scanner::open_repository(repo)?.ok_or_else(|| Error::NotATarget {
+    let opened = crate::objects::repository::open(repo)?.ok_or_else(|| Error::NotATarget {
         path: repo.to_path_buf(),
     })?;
     Ok(opened.git_dir().join("hooks"))

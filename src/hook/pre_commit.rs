@@ -1,19 +1,21 @@
-//! The pre-commit hook: scan what the commit being made adds. A staged file is compared with its
-//! version in HEAD, and a secret already in HEAD's version is not reported again (it is history's
-//! problem, found by a full scan), so the hook speaks only of what this commit would add.
+//! The pre-commit hook: scan what the commit being made adds. The staged index is compared with
+//! HEAD exactly as a gate compares a commit with its parent (renames followed, only added lines
+//! count), so a secret already in HEAD's version of a file is history's problem, found by a full
+//! scan, and the hook speaks only of what this commit would add.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::atomic::AtomicU64;
 
-use gix::objs::{Find, Kind, TreeRefIter};
-use gix::ObjectId;
-
+use crate::collect::Limits;
 use crate::error::{Error, Result};
-use crate::gate::GateOptions;
-use crate::report::{build_findings, BlobPlace, Report};
-use crate::scan::collector::{Collector, SkipReason};
+use crate::model::Confidence;
+use crate::objects::repository;
+use crate::objects::tree::blobs_by_path;
+use crate::pipeline::gate::{GateScan, Introduction};
+use crate::report::Report;
 use crate::scan::Engine;
+use crate::source::changes::{Change, Deleted};
+use crate::source::renames;
 
 /// Scans the staged changes of the repository at `workdir` against HEAD. `index_file` overrides
 /// the index (git sets `GIT_INDEX_FILE` to a temporary one for `git commit <paths>`).
@@ -21,11 +23,14 @@ pub fn scan_staged(
     workdir: &Path,
     index_file: Option<&Path>,
     engine: &Engine,
-    options: GateOptions,
+    limits: Limits,
+    min_confidence: Confidence,
 ) -> Result<Report> {
-    let repo = crate::scanner::open_repository(workdir)?.ok_or_else(|| Error::NotATarget {
-        path: workdir.to_path_buf(),
-    })?;
+    let repo = repository::discover(workdir)?
+        .ok_or_else(|| Error::NotATarget {
+            path: workdir.to_path_buf(),
+        })?
+        .repo;
     let index = match index_file {
         Some(path) => gix::index::File::at(path, repo.object_hash(), false, Default::default())
             .map_err(|e| Error::Git(format!("cannot read the index {}: {e}", path.display())))?,
@@ -37,116 +42,63 @@ pub fn scan_staged(
     let mut buf = Vec::new();
     let head_blobs = match head_tree {
         Some(tree) => blobs_by_path(&repo.objects, tree, &mut buf),
-        None => HashMap::new(),
+        None => Default::default(),
     };
 
-    let seen = AtomicU64::new(0);
-    let collector = Collector::new(engine, options.limits, &seen);
-    let mut places: HashMap<ObjectId, Vec<BlobPlace>> = HashMap::new();
-    let mut previous: HashMap<ObjectId, ObjectId> = HashMap::new();
+    let mut changes = Vec::new();
+    let mut staged_paths = HashSet::new();
     for entry in index.entries() {
         if entry.stage() != gix::index::entry::Stage::Unconflicted
             || entry
                 .flags
                 .contains(gix::index::entry::Flags::INTENT_TO_ADD)
-            || !entry.mode.is_submodule() && entry.id.is_empty_blob()
+            || entry.mode.is_submodule()
         {
             continue;
         }
-        if entry.mode.is_submodule() {
-            continue;
-        }
         let path = entry.path(&index).to_string();
+        staged_paths.insert(path.clone());
         let before = head_blobs.get(&path).copied();
-        if before == Some(entry.id) {
+        if before == Some(entry.id) || entry.id.is_empty_blob() {
             continue;
         }
-        places.entry(entry.id).or_default().push(BlobPlace {
-            path: Some(path.clone()),
-            commit: None,
-            unreachable_commit: None,
+        changes.push(Change {
+            path,
+            blob: entry.id,
+            // The commit's one parent is HEAD; a first commit has none, so all of it is new.
+            bases: if head_tree.is_some() {
+                vec![before]
+            } else {
+                Vec::new()
+            },
         });
-        if let Some(before) = before {
-            previous.insert(entry.id, before);
-        }
-        if collector.has_blob(&entry.id) {
-            continue;
-        }
-        match repo.objects.try_find(&entry.id, &mut buf) {
-            Ok(Some(data)) if data.kind == Kind::Blob => collector.offer_blob(entry.id, data.data),
-            Ok(_) => collector.skip(entry.id.to_string(), SkipReason::Missing, Some(path)),
-            Err(e) => collector.skip(
-                entry.id.to_string(),
-                SkipReason::Corrupt,
-                Some(e.to_string()),
-            ),
-        }
+    }
+    let mut gone: Vec<(&String, &gix::ObjectId)> = head_blobs
+        .iter()
+        .filter(|(path, _)| !staged_paths.contains(*path))
+        .collect();
+    gone.sort();
+    let deleted: Vec<Deleted> = gone
+        .into_iter()
+        .map(|(path, id)| Deleted::Blob(path.clone(), *id))
+        .collect();
+    if head_tree.is_some() {
+        renames::pair(&repo.objects, &mut changes, 0, &deleted);
     }
 
-    let skipped = collector.settled_skipped();
-    let counts = collector.counts();
-    let mut matches = collector.into_matches();
-    // Drop what the file already held in HEAD.
-    for (blob, found) in &mut matches {
-        let Some(before) = previous.get(blob) else {
-            continue;
-        };
-        let Ok(Some(data)) = repo.objects.try_find(before, &mut buf) else {
-            continue;
-        };
-        let old: HashSet<(usize, String)> = engine
-            .scan(data.data)
-            .into_iter()
-            .map(|m| (m.detector, m.secret))
-            .collect();
-        found.retain(|m| !old.contains(&(m.detector, m.secret.clone())));
+    let mut gate = GateScan::new(&repo.objects, engine, limits);
+    for change in changes {
+        gate.introduce(Introduction {
+            blob: change.blob,
+            path: Some(change.path),
+            commit: None,
+            bases: change.bases,
+            tag: None,
+        });
     }
-    matches.retain(|(_, found)| !found.is_empty());
-    let findings = build_findings(
-        engine,
-        matches,
-        options.min_confidence,
-        &|blob| places.get(blob).cloned().unwrap_or_default(),
-        &|_| true,
-        &|_| Vec::new(),
-    );
-    Ok(Report::new(
-        workdir.display().to_string(),
-        counts,
-        skipped,
-        Vec::new(),
-        false,
-        findings,
-    ))
-}
-
-/// Every blob of a tree by path.
-fn blobs_by_path(
-    objects: &dyn Find,
-    root: ObjectId,
-    buf: &mut Vec<u8>,
-) -> HashMap<String, ObjectId> {
-    let mut out = HashMap::new();
-    let mut stack = vec![(root, String::new())];
-    while let Some((tree, prefix)) = stack.pop() {
-        let Ok(Some(data)) = objects.try_find(&tree, buf) else {
-            continue;
-        };
-        if data.kind != Kind::Tree {
-            continue;
-        }
-        for entry in TreeRefIter::from_bytes(data.data, tree.kind()).filter_map(Result::ok) {
-            let path = if prefix.is_empty() {
-                entry.filename.to_string()
-            } else {
-                format!("{prefix}/{}", entry.filename)
-            };
-            if entry.mode.is_tree() {
-                stack.push((entry.oid.to_owned(), path));
-            } else {
-                out.insert(path, entry.oid.to_owned());
-            }
-        }
+    let mut report = gate.finish(&[], min_confidence, &workdir.display().to_string());
+    for finding in &mut report.findings {
+        finding.in_head = true; // staged: what the commit will hold
     }
-    out
+    Ok(report)
 }

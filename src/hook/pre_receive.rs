@@ -9,14 +9,17 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use gix::objs::Kind;
+use gix::objs::{Exists, FindHeader, Kind, TagRefIter};
 use gix::ObjectId;
 
+use crate::collect::Limits;
 use crate::error::{Error, Result};
-use crate::gate::{scan_commits, GateOptions};
+use crate::model::{Confidence, SkipReason};
+use crate::objects::{fetch, repository, Fetched, Layered, Objects};
+use crate::pipeline::gate::{GateScan, Introduction};
+use crate::pipeline::range::ref_commits;
 use crate::report::Report;
 use crate::scan::Engine;
-use crate::source::changes::Layered;
 
 /// One line of git's pre-receive input: `<old> <new> <ref>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,49 +83,112 @@ pub struct PushScan {
     pub used_quarantine: bool,
 }
 
-/// Scans the commits a push introduces into the repository at `git_dir`.
+/// Tags nested deeper than this are not followed (git itself never makes such chains).
+const TAG_DEPTH_AT_MOST: usize = 32;
+
+/// Scans what a push introduces into the repository at `git_dir`: the commits it adds, and
+/// whatever its refs point at directly (annotated tags and their messages, trees, blobs).
 pub fn scan_push(
     git_dir: &Path,
     updates: &[Update],
     quarantine: Option<&Path>,
     engine: &Engine,
-    options: GateOptions,
+    limits: Limits,
+    min_confidence: Confidence,
 ) -> Result<PushScan> {
-    let repo = crate::scanner::open_repository(git_dir)?.ok_or_else(|| Error::NotATarget {
+    let repo = repository::open(git_dir)?.ok_or_else(|| Error::NotATarget {
         path: git_dir.to_path_buf(),
     })?;
-    let tips: Vec<ObjectId> = updates
-        .iter()
-        .map(|u| u.new)
-        .filter(|id| !id.is_null())
-        .collect();
     let target = git_dir.display().to_string();
-    if tips.is_empty() {
-        // Only deletions: nothing new can enter the repository.
-        let report = scan_commits(&repo.objects, &[], &[], engine, options, &target);
-        return Ok(PushScan {
-            report,
-            used_quarantine: quarantine.is_some(),
-        });
-    }
-    match quarantine {
-        Some(dir) => {
-            let pushed = gix::odb::at(dir, repo.object_hash()).map_err(|e| {
+    let pushed =
+        match quarantine {
+            Some(dir) => Some(gix::odb::at(dir, repo.object_hash()).map_err(|e| {
                 Error::io(format!("opening the push quarantine {}", dir.display()), e)
-            })?;
-            let commits = quarantine_commits(&pushed)?;
-            let objects = Layered {
-                first: &pushed,
+            })?),
+            None => None,
+        };
+    let layered;
+    let objects: &dyn Objects = match &pushed {
+        Some(pushed) => {
+            layered = Layered {
+                first: pushed,
                 second: &repo.objects,
             };
-            let report = scan_commits(&objects, &commits, &tips, engine, options, &target);
-            Ok(PushScan {
-                report,
-                used_quarantine: true,
-            })
+            &layered
         }
+        None => &repo.objects,
+    };
+    // An object counts as new when the quarantine holds it; without one, everything is offered.
+    let is_new = |id: &ObjectId| pushed.as_ref().is_none_or(|p| p.exists(id));
+
+    let mut gate = GateScan::new(objects, engine, limits);
+    let mut tips = Vec::new();
+    let mut buf = Vec::new();
+    for update in updates.iter().filter(|u| !u.new.is_null()) {
+        let mut id = update.new;
+        for _ in 0..TAG_DEPTH_AT_MOST {
+            match fetch(objects, &id, limits.max_blob_size, &mut buf) {
+                Fetched::Object {
+                    kind: Kind::Tag,
+                    data,
+                } => {
+                    let target = TagRefIter::from_bytes(data, id.kind()).target_id();
+                    if is_new(&id) {
+                        gate.tag_message(id, data, &update.refname);
+                    }
+                    match target {
+                        Ok(target) => id = target,
+                        Err(e) => {
+                            gate.skip(id, SkipReason::Corrupt, format!("tag: {e}"));
+                            break;
+                        }
+                    }
+                }
+                Fetched::Object {
+                    kind: Kind::Commit, ..
+                } => {
+                    tips.push(id);
+                    break;
+                }
+                Fetched::Object {
+                    kind: Kind::Tree, ..
+                } => {
+                    if is_new(&id) {
+                        gate.tree(id, &update.refname);
+                    }
+                    break;
+                }
+                Fetched::Object {
+                    kind: Kind::Blob, ..
+                }
+                | Fetched::TooLarge { .. } => {
+                    if is_new(&id) {
+                        gate.introduce(Introduction {
+                            blob: id,
+                            path: None,
+                            commit: None,
+                            bases: Vec::new(),
+                            tag: Some(update.refname.clone()),
+                        });
+                    }
+                    break;
+                }
+                Fetched::Missing => {
+                    gate.skip(id, SkipReason::Missing, update.refname.clone());
+                    break;
+                }
+                Fetched::Corrupt(message) => {
+                    gate.skip(id, SkipReason::Corrupt, message);
+                    break;
+                }
+            }
+        }
+    }
+    let commits = match &pushed {
+        Some(pushed) => quarantine_commits(pushed)?,
+        None if tips.is_empty() => Vec::new(),
         None => {
-            let existing = existing_tips(&repo)?;
+            let existing = ref_commits(&repo)?;
             let walk = repo
                 .rev_walk(tips.iter().copied())
                 .with_hidden(existing)
@@ -134,18 +200,19 @@ pub fn scan_push(
                     info.map_err(|e| Error::Git(format!("cannot walk the pushed commits: {e}")))?;
                 commits.push(info.id);
             }
-            let report = scan_commits(&repo.objects, &commits, &tips, engine, options, &target);
-            Ok(PushScan {
-                report,
-                used_quarantine: false,
-            })
+            commits
         }
-    }
+    };
+    gate.commits(&commits);
+    let report = gate.finish(&tips, min_confidence, &target);
+    Ok(PushScan {
+        report,
+        used_quarantine: pushed.is_some(),
+    })
 }
 
 /// The commit objects among the pushed objects.
 fn quarantine_commits(pushed: &gix::odb::Handle) -> Result<Vec<ObjectId>> {
-    use gix::prelude::Header;
     let all = pushed
         .iter()
         .map_err(|e| Error::Git(format!("cannot list the pushed objects: {e}")))?;
@@ -153,7 +220,7 @@ fn quarantine_commits(pushed: &gix::odb::Handle) -> Result<Vec<ObjectId>> {
     for id in all {
         let id = id.map_err(|e| Error::Git(format!("cannot list the pushed objects: {e}")))?;
         match pushed.try_header(&id) {
-            Ok(Some(header)) if header.kind() == Kind::Commit => commits.push(id),
+            Ok(Some(header)) if header.kind == Kind::Commit => commits.push(id),
             Ok(_) => {}
             Err(e) => return Err(Error::Git(format!("cannot read pushed object {id}: {e}"))),
         }
@@ -161,30 +228,6 @@ fn quarantine_commits(pushed: &gix::odb::Handle) -> Result<Vec<ObjectId>> {
     commits.sort();
     commits.dedup();
     Ok(commits)
-}
-
-/// The commits existing refs point at, which pushed history is walked against.
-fn existing_tips(repo: &gix::Repository) -> Result<Vec<ObjectId>> {
-    let platform = repo
-        .references()
-        .map_err(|e| Error::Git(format!("cannot list references: {e}")))?;
-    let all = platform
-        .all()
-        .map_err(|e| Error::Git(format!("cannot list references: {e}")))?;
-    let mut tips = Vec::new();
-    for reference in all.flatten() {
-        let mut reference = reference;
-        if let Ok(id) = reference.peel_to_id() {
-            if let Ok(object) = id.object() {
-                if let Ok(commit) = object.peel_to_commit() {
-                    tips.push(commit.id);
-                }
-            }
-        }
-    }
-    tips.sort();
-    tips.dedup();
-    Ok(tips)
 }
 
 #[cfg(test)]

@@ -3,42 +3,24 @@
 //! Commits reachable from any ref are ordered oldest first (parents before children, then by
 //! committer date). The first commit in which a blob appears at a path is where it was introduced
 //! there; a blob that was renamed or copied gets one origin per path, earliest first. Only blobs
-//! with findings are remembered. Each distinct (tree, path) is read once (see [`trees`]), on several
+//! with findings are remembered. Each distinct (tree, path) is read once (see the `trees` module), on several
 //! threads for a long history, and commits are not read again: the content pass parsed them. The walk
 //! also notices objects that history names but the object database lacks, which is how a partial
 //! or damaged clone is reported as incomplete instead of clean.
 
-pub(crate) mod commits;
+mod commits;
 mod trees;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use gix::prelude::Find;
 use gix::ObjectId;
-use serde::{Deserialize, Serialize};
 
-use crate::scan::collector::{Collector, SkipReason};
+use crate::collect::Collector;
+use crate::model::{CommitInfo, SkipReason};
+use crate::objects::commit::{self as commit_objects, Commit};
 use trees::TreeGraph;
-
-/// The commit a finding is attributed to, as a report shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommitInfo {
-    /// Full commit id.
-    pub id: String,
-    /// Author name.
-    pub author: String,
-    /// Author email.
-    pub email: String,
-    /// Author date, RFC 3339.
-    pub date: String,
-    /// First line of the message.
-    pub summary: String,
-    /// Position in history, oldest first (parents before children), for ordering locations:
-    /// timestamps tie and skew, topology does not.
-    #[serde(skip)]
-    pub rank: u64,
-}
 
 /// Where a blob was first seen.
 #[derive(Debug, Clone)]
@@ -49,6 +31,8 @@ pub struct Origin {
     pub path: Option<String>,
     /// For a blob no ref reaches: an unreachable (dangling) commit whose tree holds it.
     pub unreachable_commit: Option<Arc<CommitInfo>>,
+    /// For an annotated tag's message: the tag's name.
+    pub tag: Option<String>,
 }
 
 /// Provenance for the blobs that had findings, and what history lacked.
@@ -64,6 +48,9 @@ pub struct Provenance {
     pub reachable_commits: usize,
     /// For each wanted blob, the branches and tags whose history still holds it.
     pub refs: HashMap<ObjectId, Vec<String>>,
+    /// Submodules (gitlinks) history holds, by path, with the newest commit each names: separate
+    /// repositories this scan did not read.
+    pub submodules: BTreeMap<String, ObjectId>,
 }
 
 /// Reads objects for provenance and remembers, once each, the objects it could not read. One
@@ -148,7 +135,7 @@ impl<'c, 'e> Reader<'c, 'e> {
 /// each thread reads the whole tree of the first commit it takes.
 const COMMITS_PER_THREAD_AT_LEAST: usize = 512;
 
-/// Traces every blob in `wanted` to its introduction and records objects history names but the
+/// Traces every blob in `wanted` (and every commit or tag whose message is wanted) to its introduction and records objects history names but the
 /// object database does not have (as `missing`, or `corrupt` when they exist but cannot be read).
 /// Trees are decoded on up to `threads` threads.
 pub fn trace(
@@ -180,17 +167,30 @@ fn trace_with(
         ..Provenance::default()
     };
 
-    let named_tips = commits::ref_tips(repo, reader)?;
+    let (named_tips, tags) = commits::ref_tips(repo, reader)?;
+    // An annotated tag whose message holds a secret is found under its own id; its names are
+    // where it is.
+    for (name, tag) in &tags {
+        if wanted.contains(tag) {
+            provenance.origins.entry(*tag).or_default().push(Origin {
+                commit: None,
+                path: None,
+                unreachable_commit: None,
+                tag: Some(name.clone()),
+            });
+            provenance.refs.entry(*tag).or_default().push(name.clone());
+        }
+    }
     let mut tips: Vec<ObjectId> = named_tips.iter().map(|(_, id)| *id).collect();
     tips.sort();
     tips.dedup();
-    let mut known: HashMap<ObjectId, commits::Commit> = reader
+    let mut known: HashMap<ObjectId, Commit> = reader
         .collector
         .take_commits()
         .into_iter()
         .map(|commit| (commit.id, commit))
         .collect();
-    let reachable = commits::oldest_first(commits::load(
+    let reachable = commit_objects::oldest_first(commits::load(
         reader,
         &tips,
         &shallow,
@@ -209,7 +209,7 @@ fn trace_with(
         Vec::new()
     } else {
         let reachable_ids: HashSet<ObjectId> = reachable.iter().map(|c| c.id).collect();
-        commits::oldest_first(commits::load(
+        commit_objects::oldest_first(commits::load(
             reader,
             &dangling_tips,
             &shallow,
@@ -242,20 +242,25 @@ fn trace_with(
                         .is_none_or(|o| o.iter().all(|o| o.commit.is_none()))
                 });
             }
-            if firsts.is_empty() {
+            let message = wanted.contains(&commit.id);
+            if firsts.is_empty() && !message {
                 continue;
             }
-            let info = Arc::new(commits::info(
+            let info = Arc::new(commit_objects::info(
                 &reader.objects,
                 commit.id,
                 rank,
                 &mut reader.buf,
             ));
-            for (id, path) in firsts {
+            let places = firsts.into_iter().map(|(id, path)| (id, Some(path)));
+            // A commit whose message holds a secret is its own origin, without a path.
+            let own = message.then_some((commit.id, None));
+            for (id, path) in places.chain(own) {
                 provenance.origins.entry(id).or_default().push(Origin {
                     commit: reachable.then(|| info.clone()),
-                    path: Some(path),
+                    path,
                     unreachable_commit: (!reachable).then(|| info.clone()),
+                    tag: None,
                 });
             }
         }
@@ -264,25 +269,25 @@ fn trace_with(
     // The branches and tags that still contain each wanted blob (from every commit that
     // introduced it), computed once per introducing commit.
     let containment = commits::Containment::new(&reachable, &named_tips);
-    let mut by_commit: HashMap<String, Vec<String>> = HashMap::new();
+    let mut by_commit: HashMap<ObjectId, Vec<String>> = HashMap::new();
     for (blob, origins) in &provenance.origins {
         let mut names = Vec::new();
         for origin in origins {
             let Some(commit) = &origin.commit else {
                 continue;
             };
-            let refs = by_commit.entry(commit.id.clone()).or_insert_with(|| {
-                ObjectId::from_hex(commit.id.as_bytes())
-                    .map(|id| containment.refs_containing(id))
-                    .unwrap_or_default()
-            });
+            let refs = by_commit
+                .entry(commit.id.id())
+                .or_insert_with(|| containment.refs_containing(commit.id.id()));
             names.extend(refs.iter().cloned());
         }
-        names.sort();
-        names.dedup();
-        provenance.refs.insert(*blob, names);
+        let entry = provenance.refs.entry(*blob).or_default();
+        entry.extend(names);
+        entry.sort();
+        entry.dedup();
     }
 
+    provenance.submodules = std::mem::take(&mut graph.submodules);
     if let Ok(head) = repo.head_tree_id() {
         let head = head.detach();
         graph.decode(reader, head, wanted, false);
@@ -301,14 +306,14 @@ fn trace_with(
 /// the trees alive where one run ends and the next begins.
 fn decode_trees(
     reader: &mut Reader<'_, '_>,
-    commits: &[commits::Commit],
+    commits: &[Commit],
     wanted: &HashSet<ObjectId>,
     threads: usize,
 ) -> TreeGraph {
     let runs = threads
         .min(commits.len() / COMMITS_PER_THREAD_AT_LEAST)
         .max(1);
-    let decode_run = |reader: &mut Reader<'_, '_>, run: &[commits::Commit]| {
+    let decode_run = |reader: &mut Reader<'_, '_>, run: &[Commit]| {
         let mut graph = TreeGraph::default();
         for commit in run.iter().rev() {
             graph.decode(reader, commit.tree, wanted, true);

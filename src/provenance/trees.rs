@@ -8,7 +8,7 @@
 //! decoding anything, so a (tree, path) is new exactly at the first commit that holds it, and so
 //! is every wanted blob inside it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasherDefault;
 use std::ops::Range;
 
@@ -18,7 +18,7 @@ use gix::prelude::Find;
 use gix::ObjectId;
 
 use super::Reader;
-use crate::scan::collector::SkipReason;
+use crate::model::SkipReason;
 
 /// A (tree, path) seen in history.
 #[derive(Debug, Clone, Default)]
@@ -38,6 +38,8 @@ pub(super) struct TreeGraph {
     blobs: Vec<(ObjectId, String)>,
     checked_blobs: gix::hashtable::HashSet<ObjectId>,
     tree_buf: Vec<u8>,
+    /// Gitlinks by path, the first (newest) commit met for each.
+    pub(super) submodules: BTreeMap<String, ObjectId>,
 }
 
 /// Identity of the root path in [`child_path_hash`].
@@ -167,7 +169,9 @@ impl TreeGraph {
                             self.blobs.push((id, join(entry.filename)));
                         }
                     }
-                    EntryKind::Commit => {}
+                    EntryKind::Commit => {
+                        self.submodules.entry(join(entry.filename)).or_insert(id);
+                    }
                 }
             }
             let as_u32 = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
@@ -185,6 +189,9 @@ impl TreeGraph {
         if self.nodes.is_empty() {
             *self = other;
             return;
+        }
+        for (path, id) in &other.submodules {
+            self.submodules.entry(path.clone()).or_insert(*id);
         }
         let mut mine = vec![(0u32, false); other.nodes.len()];
         for (&(tree, path_hash), &theirs) in &other.index {

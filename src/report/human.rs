@@ -7,8 +7,9 @@ use std::io::Write;
 use serde_json::Value;
 
 use super::{Finding, Location, Report};
-use crate::detectors::{Confidence, DetectorSet};
-use crate::verify::Status;
+use crate::detectors::DetectorSet;
+use crate::model::Confidence;
+use crate::model::Status;
 
 /// ANSI styling, or none (not a terminal, or `NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
@@ -161,7 +162,7 @@ fn commit_line(location: &Location) -> String {
     match (&location.commit, &location.unreachable_commit) {
         (Some(c), _) => format!(
             "{}  {}  {} <{}>  {}",
-            &c.id[..c.id.len().min(12)],
+            c.id.short(),
             c.date,
             c.author,
             c.email,
@@ -169,7 +170,7 @@ fn commit_line(location: &Location) -> String {
         ),
         (None, Some(c)) => format!(
             "none (no ref reaches it; found in unreachable commit {} {})",
-            &c.id[..c.id.len().min(12)],
+            c.id.short(),
             c.summary
         ),
         (None, None) => "none (no commit holds this blob)".to_string(),
@@ -178,8 +179,8 @@ fn commit_line(location: &Location) -> String {
 
 fn short_commit(location: &Location) -> String {
     match (&location.commit, &location.unreachable_commit) {
-        (Some(c), _) => format!("{} {}", &c.id[..c.id.len().min(12)], c.date),
-        (None, Some(c)) => format!("unreachable {}", &c.id[..c.id.len().min(12)]),
+        (Some(c), _) => format!("{} {}", c.id.short(), c.date),
+        (None, Some(c)) => format!("unreachable {}", c.id.short()),
         (None, None) => "no commit".to_string(),
     }
 }

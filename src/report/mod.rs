@@ -12,11 +12,12 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
-use crate::detectors::{Confidence, Fields};
-use crate::provenance::CommitInfo;
-use crate::scan::collector::{Counts, Skipped};
+use crate::collect::Found;
+use crate::model::{
+    fingerprint, sha256_hex, CommitInfo, Confidence, Counts, Finding, Location, Oid, Outcome,
+    Skipped, Source,
+};
 use crate::scan::{BlobMatch, Engine};
 
 /// Version of the JSON report layout.
@@ -31,6 +32,9 @@ pub struct Report {
     pub tool: Tool,
     /// The scanned path as given.
     pub target: String,
+    /// The repository scanned, when the target is a directory inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// False when some object could not be read: the absence of findings then proves nothing.
     pub complete: bool,
     /// Coverage counters.
@@ -40,8 +44,20 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// Objects not scanned, and why.
     pub skipped: Vec<Skipped>,
+    /// Submodules the history names: separate repositories this scan did not read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub submodules: Vec<Submodule>,
     /// The findings, sorted by first location.
     pub findings: Vec<Finding>,
+}
+
+/// A submodule (gitlink) in history: another repository, scanned on its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submodule {
+    /// Its path in the superproject.
+    pub path: String,
+    /// The newest commit of it that history records.
+    pub commit: Oid,
 }
 
 /// Program name and version.
@@ -83,63 +99,7 @@ pub struct Stats {
     pub history_ms: u64,
 }
 
-/// One secret, wherever it occurs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Finding {
-    /// Detector id.
-    pub detector: String,
-    /// Detector name.
-    pub name: String,
-    /// Detector family.
-    pub family: String,
-    /// Confidence after checks (the highest over its occurrences).
-    pub confidence: Confidence,
-    /// The secret (redacted on request when printed).
-    pub secret: String,
-    /// SHA-256 of the secret, to correlate findings without holding the secret.
-    pub secret_sha256: String,
-    /// SHA-256 of detector id, NUL, secret: what baselines and allow lists store.
-    pub fingerprint: String,
-    /// The whole matched text.
-    #[serde(rename = "match")]
-    pub matched: String,
-    /// Extra fields (username, host, port, database, access key id ...).
-    pub fields: Fields,
-    /// Shannon entropy of the secret.
-    pub entropy: f64,
-    /// Every place the secret was introduced; the first is the earliest.
-    pub locations: Vec<Location>,
-    /// Whether some location's blob is in HEAD's tree (or on disk, for a directory scan).
-    pub in_head: bool,
-    /// The branches and tags whose history still holds the secret (history scans).
-    #[serde(default)]
-    pub refs: Vec<String>,
-    /// Live verification result.
-    pub verification: Verification,
-}
-
-/// One place a secret was introduced.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Location {
-    /// The blob holding it.
-    pub blob: String,
-    /// Its path, when some tree names the blob.
-    pub path: Option<String>,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub column: u32,
-    /// The commit that introduced the blob; null when no ref reaches it.
-    pub commit: Option<CommitInfo>,
-    /// For a blob no ref reaches: an unreachable commit that holds it, if one exists.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unreachable_commit: Option<CommitInfo>,
-}
-
-/// Live verification outcome (see [`crate::verify`]).
-pub type Verification = crate::verify::Outcome;
-
-/// Where a blob is, as a source or provenance knows it.
+/// Where an object with matches is, as a mode's attribution knows it.
 #[derive(Debug, Clone, Default)]
 pub struct BlobPlace {
     /// Its path.
@@ -148,27 +108,45 @@ pub struct BlobPlace {
     pub commit: Option<CommitInfo>,
     /// An unreachable commit holding it.
     pub unreachable_commit: Option<CommitInfo>,
+    /// The tag's name, for an annotated tag's message.
+    pub tag: Option<String>,
 }
 
-/// Groups blob matches into findings at or above `min_confidence`.
-///
-/// `places` says where each blob is (one place per history blob; one per file for a directory);
-/// `present` says whether the blob is in HEAD or on disk.
+/// What a mode knows about where matches are: the step that differs between a history audit
+/// (every place a blob was introduced), a gate (only the commits that added the secret's line)
+/// and a directory scan (file paths).
+pub trait Attribution {
+    /// Where match `m` of object `id` (its `source` text) counts; an empty list drops it.
+    fn places(&self, id: &ObjectId, source: Source, m: &BlobMatch) -> Vec<BlobPlace>;
+    /// Whether the object is in HEAD's tree (or on disk).
+    fn present(&self, id: &ObjectId) -> bool;
+    /// The branches and tags whose history still holds the object.
+    fn refs(&self, id: &ObjectId) -> Vec<String>;
+}
+
+/// Groups matches into findings at or above `min_confidence`, placed by `attribution`.
 pub fn build_findings(
     engine: &Engine,
-    matches: Vec<(ObjectId, Vec<BlobMatch>)>,
+    found: Vec<Found>,
     min_confidence: Confidence,
-    places: &dyn Fn(&ObjectId) -> Vec<BlobPlace>,
-    present: &dyn Fn(&ObjectId) -> bool,
-    refs: &dyn Fn(&ObjectId) -> Vec<String>,
+    attribution: &dyn Attribution,
 ) -> Vec<Finding> {
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
     // Ref names per finding, as a set: a file rewritten in thousands of commits of a repository
     // with hundreds of tags would make a list's `contains` quadratic.
     let mut ref_names: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
-    for (blob, blob_matches) in matches {
-        for m in blob_matches {
+    for Found {
+        id: blob,
+        source,
+        matches,
+    } in found
+    {
+        for m in matches {
             if m.confidence < min_confidence {
+                continue;
+            }
+            let blob_places = attribution.places(&blob, source, &m);
+            if blob_places.is_empty() {
                 continue;
             }
             let detector = &engine.detectors()[m.detector];
@@ -176,7 +154,7 @@ pub fn build_findings(
             ref_names
                 .entry(key.clone())
                 .or_default()
-                .extend(refs(&blob));
+                .extend(attribution.refs(&blob));
             let finding = grouped.entry(key).or_insert_with(|| Finding {
                 detector: detector.id.clone(),
                 name: detector.name.clone(),
@@ -191,22 +169,20 @@ pub fn build_findings(
                 locations: Vec::new(),
                 in_head: false,
                 refs: Vec::new(),
-                verification: Verification::not_checked(),
+                verification: Outcome::not_checked(),
             });
             finding.confidence = finding.confidence.max(m.confidence);
-            finding.in_head |= present(&blob);
-            let mut blob_places = places(&blob);
-            if blob_places.is_empty() {
-                blob_places.push(BlobPlace::default());
-            }
+            finding.in_head |= attribution.present(&blob);
             for place in blob_places {
                 finding.locations.push(Location {
-                    blob: blob.to_string(),
+                    blob: blob.into(),
                     path: place.path,
                     line: m.line,
                     column: m.column,
                     commit: place.commit,
                     unreachable_commit: place.unreachable_commit,
+                    source,
+                    tag: place.tag,
                 });
             }
         }
@@ -225,7 +201,11 @@ pub fn build_findings(
     for finding in &mut findings {
         finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
-            a.blob == b.blob && a.line == b.line && a.column == b.column && a.path == b.path
+            a.blob == b.blob
+                && a.line == b.line
+                && a.column == b.column
+                && a.path == b.path
+                && a.commit.as_ref().map(|c| c.id) == b.commit.as_ref().map(|c| c.id)
         });
     }
     findings.sort_by(|a, b| {
@@ -239,38 +219,15 @@ pub fn build_findings(
 }
 
 /// Earliest introduction first; blobs no ref reaches last; then path, line and column.
-fn location_order(l: &Location) -> (bool, u64, Option<String>, u32, u32, String) {
+fn location_order(l: &Location) -> (bool, u64, Option<String>, u32, u32, Oid) {
     (
         l.commit.is_none(),
         l.commit.as_ref().map_or(0, |c| c.rank),
         l.path.clone(),
         l.line,
         l.column,
-        l.blob.clone(),
+        l.blob,
     )
-}
-
-/// SHA-256 of detector id, NUL, secret, as lowercase hex: stable across runs and machines, and
-/// safe to store where the secret itself must not be.
-pub fn fingerprint(detector_id: &str, secret: &str) -> String {
-    let mut hasher = Sha256::new();
-    hasher.update(detector_id.as_bytes());
-    hasher.update([0u8]);
-    hasher.update(secret.as_bytes());
-    hex(&hasher.finalize())
-}
-
-/// SHA-256 as lowercase hex.
-pub fn sha256_hex(data: &[u8]) -> String {
-    hex(&Sha256::digest(data))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes.iter().fold(String::new(), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
 }
 
 /// A secret with all but a short prefix masked, for output that may be shared.
@@ -281,22 +238,23 @@ pub fn redact(secret: &str) -> String {
 }
 
 impl Report {
-    /// A report whose completeness follows from what was skipped: it is incomplete when some
-    /// object could not be read, or when `partial` says so for a reason no object names (a
-    /// shallow clone). Callers fill in the commit count and timings they know.
+    /// A report of a finished scan; `complete` says whether it saw everything it was asked to
+    /// (the pipeline decides that from what was skipped and the mode's coverage). Callers fill
+    /// in the commit count and timings they know.
     pub fn new(
         target: impl Into<String>,
         counts: Counts,
         skipped: Vec<Skipped>,
+        complete: bool,
         warnings: Vec<String>,
-        partial: bool,
         findings: Vec<Finding>,
     ) -> Report {
         Report {
             version: REPORT_VERSION,
             tool: Tool::default(),
             target: target.into(),
-            complete: !partial && !skipped.iter().any(|s| s.reason.makes_incomplete()),
+            repository: None,
+            complete,
             stats: Stats {
                 blobs_scanned: counts.blobs_scanned,
                 bytes_scanned: counts.bytes_scanned,
@@ -305,6 +263,7 @@ impl Report {
             },
             warnings,
             skipped,
+            submodules: Vec::new(),
             findings,
         }
     }
@@ -331,12 +290,6 @@ impl Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn fingerprint_separates_detector_and_secret() {
-        assert_ne!(fingerprint("ab", "c"), fingerprint("a", "bc"));
-        assert_eq!(fingerprint("x", "y").len(), 64);
-    }
 
     #[test]
     fn redaction_never_shows_more_than_four_characters() {

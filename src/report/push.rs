@@ -28,14 +28,7 @@ pub fn write_rejection(report: &Report, out: &mut dyn Write) -> std::io::Result<
             let commit = location
                 .commit
                 .as_ref()
-                .map(|c| {
-                    format!(
-                        "{} \"{}\" ({})",
-                        &c.id[..c.id.len().min(12)],
-                        c.summary,
-                        c.author
-                    )
-                })
+                .map(|c| format!("{} \"{}\" ({})", c.id.short(), c.summary, c.author))
                 .unwrap_or_else(|| "(no commit)".into());
             writeln!(out, "    commit  {commit}")?;
             writeln!(

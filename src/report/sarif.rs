@@ -8,7 +8,8 @@ use std::io::Write;
 use serde_json::{json, Value};
 
 use super::{redact, Finding, Location, Report};
-use crate::detectors::{Confidence, DetectorSet};
+use crate::detectors::DetectorSet;
+use crate::model::Confidence;
 
 /// Writes `report` as SARIF, describing every detector of `detectors` as a rule.
 pub fn write_sarif(
@@ -104,7 +105,7 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         .map(|c| {
             format!(
                 " introduced in commit {} ({}, {})",
-                &c.id[..c.id.len().min(12)],
+                c.id.short(),
                 c.author,
                 c.date
             )
@@ -122,8 +123,8 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
         "locations": first.map(|l| vec![physical(l, None)]).unwrap_or_default(),
         "partialFingerprints": {"blobhound/v1": f.fingerprint},
         "properties": {
-            "blob": first.map(|l| l.blob.clone()),
-            "commit": first.and_then(|l| l.commit.as_ref().map(|c| c.id.clone())),
+            "blob": first.map(|l| l.blob),
+            "commit": first.and_then(|l| l.commit.as_ref().map(|c| c.id)),
             "in_head": f.in_head,
         },
     });

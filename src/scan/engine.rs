@@ -11,8 +11,9 @@ use super::entropy::shannon;
 use super::filters::{contains_placeholder, looks_fake};
 use super::lines::{around, locate};
 use super::prefilter::{Hit, Prefilter};
-use crate::detectors::{Confidence, Detector, DetectorSet, Fields};
+use crate::detectors::{Detector, DetectorSet};
 use crate::error::Result;
+use crate::model::{Confidence, Fields};
 
 /// Bytes either side of a keyword that its detector's regex may see at most (long lines).
 const WINDOW_BYTES: usize = 2048;
@@ -169,7 +170,7 @@ impl Engine {
             confidence: detector.confidence,
             entropy_skip: 0,
         };
-        if !detector.check.apply(data, caps, &mut candidate) {
+        if !super::checks::apply(detector.check, data, caps, &mut candidate) {
             return None;
         }
         let secret = &data[candidate.secret.clone()];

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use crate::scan::collector::{Collector, SkipReason};
+use crate::collect::Collector;
+use crate::model::SkipReason;
 
 /// Scans every file under `root` (not following symlinks, skipping `.git`), and returns the
 /// relative paths of each blob id so findings can name their files.
@@ -40,7 +41,7 @@ pub fn scan_dir(
         .filter_map(|path| {
             let relative = path.strip_prefix(root).unwrap_or(path).to_path_buf();
             let shown = relative.display().to_string();
-            let data = match read_limited(path, collector.max_blob_size()) {
+            let data = match read_limited(path, collector.limits().max_blob_size) {
                 Ok(Some(data)) => data,
                 Ok(None) => {
                     collector.skip(shown, SkipReason::TooLarge, None);

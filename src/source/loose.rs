@@ -6,7 +6,8 @@ use std::path::Path;
 use gix::ObjectId;
 use rayon::prelude::*;
 
-use crate::scan::collector::{Collector, SkipReason};
+use crate::collect::Collector;
+use crate::model::SkipReason;
 
 /// Reads every loose object in `objects_dir` in parallel, blobs to `collector`; unreadable ones are
 /// recorded as corrupt.

@@ -1,10 +1,11 @@
-//! Where blobs come from. Each source hands blobs to a [`Collector`](crate::scan::collector::Collector)
+//! Where blobs come from. Each source hands blobs to a [`Collector`](crate::collect::Collector)
 //! and records what it could not read; none of them writes anything.
 
 pub mod changes;
 pub mod dir;
 pub mod loose;
 pub mod packs;
+pub mod renames;
 
 use std::path::{Path, PathBuf};
 

@@ -8,7 +8,7 @@ use std::sync::atomic::AtomicBool;
 use gix::odb::pack;
 use gix::ObjectId;
 
-use crate::scan::collector::Collector;
+use crate::collect::Collector;
 
 /// A pack whose traversal stopped before the end, and the ids it lists (to be read one by one).
 pub struct BrokenPack {

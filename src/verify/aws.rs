@@ -170,7 +170,7 @@ fn without_url(error: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::verify::Status;
+    use crate::model::Status;
 
     #[test]
     fn sts_answers_map_to_statuses() {

@@ -12,70 +12,12 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use rayon::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::detectors::DetectorSet;
-use crate::report::{sha256_hex, Finding};
+use crate::model::{sha256_hex, Finding};
+use crate::model::{Outcome, Status};
 use databases::{Engine, Login};
-
-/// What verification concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// The service accepted the credential.
-    Live,
-    /// The service rejected it.
-    Invalid,
-    /// No answer either way (unreachable, refused by the guard, not checkable).
-    Unknown,
-    /// The check itself failed.
-    Error,
-    /// Verification was not asked for.
-    NotChecked,
-}
-
-/// A verification result as reports carry it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Outcome {
-    /// The conclusion.
-    pub status: Status,
-    /// Why, in a sentence (account and ARN for a live AWS key).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-impl Outcome {
-    fn with(status: Status, detail: String) -> Self {
-        Outcome {
-            status,
-            detail: Some(detail),
-        }
-    }
-    /// The credential works.
-    pub fn live(detail: String) -> Self {
-        Self::with(Status::Live, detail)
-    }
-    /// The credential was rejected.
-    pub fn invalid(detail: String) -> Self {
-        Self::with(Status::Invalid, detail)
-    }
-    /// No conclusion.
-    pub fn unknown(detail: String) -> Self {
-        Self::with(Status::Unknown, detail)
-    }
-    /// The check failed.
-    pub fn error(detail: String) -> Self {
-        Self::with(Status::Error, detail)
-    }
-    /// Not checked (no `--verify`).
-    pub fn not_checked() -> Self {
-        Outcome {
-            status: Status::NotChecked,
-            detail: None,
-        }
-    }
-}
 
 /// How to verify.
 #[derive(Debug, Clone)]
@@ -232,14 +174,14 @@ fn plan(finding: &Finding, kind: &str) -> Check {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{fingerprint, Verification};
+    use crate::model::{fingerprint, Outcome as Verification};
 
     fn finding(detector: &str, secret: &str, fields: Value) -> Finding {
         Finding {
             detector: detector.into(),
             name: detector.into(),
             family: "x".into(),
-            confidence: crate::detectors::Confidence::High,
+            confidence: crate::model::Confidence::High,
             secret: secret.into(),
             secret_sha256: String::new(),
             fingerprint: fingerprint(detector, secret),

@@ -61,6 +61,7 @@ pub fn blobhound(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_blobhound"))
         .args(args)
         .env("GIT_NO_LAZY_FETCH", "1")
+        .env("GIT_CEILING_DIRECTORIES", env!("CARGO_TARGET_TMPDIR"))
         .env_remove("NO_COLOR")
         .output()
         .expect("run blobhound")
@@ -78,8 +79,11 @@ pub fn scan_json_env(target: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32
     all.extend_from_slice(args);
     let output = Command::new(env!("CARGO_BIN_EXE_blobhound"))
         .args(&all)
-        .envs(env.iter().copied())
         .env("GIT_NO_LAZY_FETCH", "1")
+        // Fixtures live under the build directory, inside this project's own checkout: a plain
+        // directory there must not be taken for a subdirectory of it.
+        .env("GIT_CEILING_DIRECTORIES", env!("CARGO_TARGET_TMPDIR"))
+        .envs(env.iter().copied())
         .output()
         .expect("run blobhound");
     let code = output.status.code().expect("exit code");

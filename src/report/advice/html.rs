@@ -52,7 +52,7 @@ pub fn write_html(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             esc(&e
                 .first_commit
                 .as_ref()
-                .map(|c| format!("{} ({})", &c.id[..c.id.len().min(12)], c.date))
+                .map(|c| format!("{} ({})", c.id.short(), c.date))
                 .unwrap_or_else(|| "none".into())),
             esc(&e.paths.first().cloned().unwrap_or_default())
         )?;

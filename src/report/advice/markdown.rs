@@ -29,7 +29,7 @@ pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             cell(&e.name),
             e.first_commit
                 .as_ref()
-                .map(|c| format!("{} ({})", &c.id[..c.id.len().min(12)], c.date))
+                .map(|c| format!("{} ({})", c.id.short(), c.date))
                 .unwrap_or_else(|| "none".into()),
             cell(&e.paths.first().cloned().unwrap_or_default())
         )?;

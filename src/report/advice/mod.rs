@@ -18,8 +18,8 @@ pub use markdown::write_markdown;
 
 use super::{redact, Finding, Report};
 use crate::detectors::DetectorSet;
-use crate::provenance::CommitInfo;
-use crate::verify::{Outcome, Status};
+use crate::model::CommitInfo;
+use crate::model::{Outcome, Status};
 
 /// Why an entry is as urgent as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -211,7 +211,7 @@ fn why(finding: &Finding, urgency: Urgency, first: Option<&CommitInfo>) -> Strin
     if let Some(c) = first {
         parts.push(format!(
             "first committed in {} by {} on {}",
-            &c.id[..c.id.len().min(12)],
+            c.id.short(),
             c.author,
             c.date
         ));

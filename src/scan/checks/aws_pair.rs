@@ -8,7 +8,7 @@ use regex::bytes::Regex;
 use serde_json::Value;
 
 use super::{neighbourhood, Candidate};
-use crate::detectors::Confidence;
+use crate::model::Confidence;
 use crate::scan::entropy::shannon;
 
 /// Lines either side of the key id searched for its partner.
@@ -82,7 +82,7 @@ pub(super) fn apply(data: &[u8], candidate: &mut Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::Fields;
+    use crate::model::Fields;
 
     fn run(text: &[u8]) -> Candidate {
         let at = memchr::memmem::find(text, b"AKIA").unwrap();

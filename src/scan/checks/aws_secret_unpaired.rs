@@ -22,7 +22,7 @@ pub(super) fn apply(data: &[u8], candidate: &mut Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::{Confidence, Fields};
+    use crate::model::{Confidence, Fields};
 
     fn keep(text: &[u8]) -> bool {
         let at = memchr::memmem::find(text, b"hT9r").unwrap();

@@ -57,7 +57,7 @@ pub(super) fn apply(data: &[u8], candidate: &mut Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::{Confidence, Fields};
+    use crate::model::{Confidence, Fields};
 
     #[test]
     fn fields_come_from_the_same_dict() {

@@ -21,7 +21,7 @@ pub(super) fn apply(data: &[u8], candidate: &mut Candidate) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detectors::{Confidence, Fields};
+    use crate::model::{Confidence, Fields};
 
     #[test]
     fn insecure_prefix_is_skipped_for_entropy() {

@@ -1,7 +1,7 @@
 //! Code checks: the judgement a pattern alone cannot make.
 //!
-//! Each check lives in its own file with its own tests. A detector names at most one check; the
-//! engine runs it on every regex match before the shared filters, and the check may move the secret
+//! Each check lives in its own file with its own tests. A detector names at most one check (see
+//! [`Check`]); the engine runs it on every regex match before the shared filters, and the check may move the secret
 //! (an AWS key id becomes its paired secret key), fill fields, lower confidence, or drop the match.
 
 mod aws_pair;
@@ -14,7 +14,8 @@ use std::ops::Range;
 
 use regex::bytes::Captures;
 
-use crate::detectors::{Confidence, Fields};
+use crate::detectors::Check;
+use crate::model::{Confidence, Fields};
 
 /// A regex match on its way to becoming a finding.
 #[derive(Debug, Clone)]
@@ -31,57 +32,15 @@ pub struct Candidate {
     pub entropy_skip: usize,
 }
 
-/// The named code checks a detector file may ask for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Check {
-    /// Nothing beyond regex, entropy and placeholders.
-    None,
-    /// Database URL: placeholder passwords, port as a number.
-    UrlCredentials,
-    /// Django `DATABASES` entry: user, host, port and name from the surrounding dict.
-    DjangoDatabases,
-    /// AWS key id: pair it with a nearby secret access key.
-    AwsPair,
-    /// AWS secret access key: leave it to the pair when a key id is nearby.
-    AwsSecretUnpaired,
-    /// Django `SECRET_KEY`: the `django-insecure-` prefix is not part of the key's randomness.
-    DjangoSecretKey,
-}
-
-impl Check {
-    /// Every name a detector file may use.
-    pub const NAMES: [&'static str; 6] = [
-        "none",
-        "url-credentials",
-        "django-databases",
-        "aws-pair",
-        "aws-secret-unpaired",
-        "django-secret-key",
-    ];
-
-    /// Looks a check up by its name in a detector file.
-    pub fn from_name(name: &str) -> Option<Check> {
-        Some(match name {
-            "none" => Check::None,
-            "url-credentials" => Check::UrlCredentials,
-            "django-databases" => Check::DjangoDatabases,
-            "aws-pair" => Check::AwsPair,
-            "aws-secret-unpaired" => Check::AwsSecretUnpaired,
-            "django-secret-key" => Check::DjangoSecretKey,
-            _ => return None,
-        })
-    }
-
-    /// Runs the check; `false` drops the candidate.
-    pub fn apply(self, data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate) -> bool {
-        match self {
-            Check::None => true,
-            Check::UrlCredentials => url_credentials::apply(data, caps, candidate),
-            Check::DjangoDatabases => django_databases::apply(data, candidate),
-            Check::AwsPair => aws_pair::apply(data, candidate),
-            Check::AwsSecretUnpaired => aws_secret_unpaired::apply(data, candidate),
-            Check::DjangoSecretKey => django_secret_key::apply(data, candidate),
-        }
+/// Runs `check` on a candidate; `false` drops it.
+pub fn apply(check: Check, data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate) -> bool {
+    match check {
+        Check::None => true,
+        Check::UrlCredentials => url_credentials::apply(data, caps, candidate),
+        Check::DjangoDatabases => django_databases::apply(data, candidate),
+        Check::AwsPair => aws_pair::apply(data, candidate),
+        Check::AwsSecretUnpaired => aws_secret_unpaired::apply(data, candidate),
+        Check::DjangoSecretKey => django_secret_key::apply(data, candidate),
     }
 }
 

@@ -79,7 +79,7 @@ mod tests {
     use regex::bytes::Regex;
 
     use super::*;
-    use crate::detectors::{Confidence, Fields};
+    use crate::model::{Confidence, Fields};
 
     fn run(text: &str) -> Option<Candidate> {
         let re = Regex::new(

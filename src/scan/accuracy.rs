@@ -9,9 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::detectors::Confidence;
 use crate::error::{Error, Result};
-use crate::report::sha256_hex;
+use crate::model::{sha256_hex, Confidence};
 use crate::scan::Engine;
 
 /// One corpus example.

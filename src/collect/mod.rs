@@ -1,0 +1,266 @@
+//! The sink every mode feeds: sources hand objects here, from any thread. It scans each distinct
+//! blob (and each commit or tag message) once, sets aside binary and oversized blobs, and
+//! remembers what could not be read, so a report can say exactly what was and was not covered.
+//! Reading, skipping and counting exist here once for every mode.
+
+pub mod dedup;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use gix::objs::Kind;
+use gix::ObjectId;
+
+use crate::model::{Counts, SkipReason, Skipped, Source};
+use crate::objects::{commit, fetch, Commit, Fetched, Objects};
+use crate::scan::{BlobMatch, Engine};
+use dedup::OidSet;
+
+/// The detail of a commit whose headers do not parse.
+pub const CANNOT_PARSE_COMMIT: &str = "cannot parse commit";
+
+/// What to leave out of content scanning.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Blobs larger than this are skipped as too large.
+    pub max_blob_size: u64,
+    /// Scan blobs with NUL bytes too.
+    pub scan_binary: bool,
+}
+
+/// The matches in one scanned object.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The blob, commit or tag.
+    pub id: ObjectId,
+    /// Which text of it was scanned.
+    pub source: Source,
+    /// What the engine found there.
+    pub matches: Vec<BlobMatch>,
+}
+
+/// Everything a collector gathered, settled.
+pub struct Collected {
+    /// The objects with matches.
+    pub found: Vec<Found>,
+    /// What was not scanned, one entry per object and reason.
+    pub skipped: Vec<Skipped>,
+    /// Coverage counters.
+    pub counts: Counts,
+}
+
+/// Collects scan results from concurrent sources.
+pub struct Collector<'e> {
+    engine: &'e Engine,
+    limits: Limits,
+    seen: OidSet,
+    found: Mutex<Vec<Found>>,
+    skipped: Mutex<Vec<Skipped>>,
+    commits: Mutex<Vec<Commit>>,
+    blobs_scanned: AtomicU64,
+    bytes_scanned: AtomicU64,
+    objects_seen: &'e AtomicU64,
+}
+
+impl<'e> Collector<'e> {
+    /// A collector scanning with `engine` within `limits`.
+    /// `objects_seen` counts every object handed over, for a progress display to poll.
+    pub fn new(engine: &'e Engine, limits: Limits, objects_seen: &'e AtomicU64) -> Self {
+        Collector {
+            engine,
+            limits,
+            seen: OidSet::default(),
+            found: Mutex::default(),
+            skipped: Mutex::default(),
+            commits: Mutex::default(),
+            blobs_scanned: AtomicU64::new(0),
+            bytes_scanned: AtomicU64::new(0),
+            objects_seen,
+        }
+    }
+
+    /// The engine this collector scans with.
+    pub fn engine(&self) -> &'e Engine {
+        self.engine
+    }
+
+    /// Scans blob `id` unless it was seen already.
+    pub fn offer_blob(&self, id: ObjectId, data: &[u8]) {
+        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        if !self.seen.insert(id) {
+            return;
+        }
+        let size = data.len() as u64;
+        if size > self.limits.max_blob_size {
+            self.skip_sized(id.to_string(), SkipReason::TooLarge, None, Some(size));
+            return;
+        }
+        let Some(text) = text::readable(data, self.limits.scan_binary) else {
+            self.skip_sized(id.to_string(), SkipReason::Binary, None, Some(size));
+            return;
+        };
+        self.blobs_scanned.fetch_add(1, Ordering::Relaxed);
+        self.bytes_scanned.fetch_add(size, Ordering::Relaxed);
+        self.scan(id, Source::File, &text);
+    }
+
+    /// Notes a non-blob object. Commits are parsed here, while their bytes are at hand, so that
+    /// tracing history later need not read them again, and so that commits no ref reaches can be
+    /// found; one that does not parse is recorded as corrupt. Commit and tag messages are scanned.
+    pub fn offer_other(&self, id: ObjectId, kind: Kind, data: &[u8]) {
+        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        match kind {
+            Kind::Commit => {
+                let Some(parsed) = Commit::parse(id, data) else {
+                    self.skip(
+                        id.to_string(),
+                        SkipReason::Corrupt,
+                        Some(CANNOT_PARSE_COMMIT.to_string()),
+                    );
+                    return;
+                };
+                lock(&self.commits).push(parsed);
+                self.offer_message(id, Source::CommitMessage, data);
+            }
+            Kind::Tag => self.offer_message(id, Source::TagMessage, data),
+            Kind::Blob | Kind::Tree => {}
+        }
+    }
+
+    /// Scans the message of commit or tag `id` (its raw object bytes), once.
+    pub fn offer_message(&self, id: ObjectId, source: Source, data: &[u8]) {
+        if !self.seen.insert(id) {
+            return;
+        }
+        self.scan(id, source, commit::message(data));
+    }
+
+    /// Reads object `id` through `objects` and offers it: a blob over the size limit is skipped by
+    /// its header without being inflated; what cannot be read is recorded with `path` (where the
+    /// object sits) as detail. Every mode that reads single objects reads them here.
+    pub fn read(&self, objects: &dyn Objects, id: ObjectId, path: Option<&str>, buf: &mut Vec<u8>) {
+        if self.has_blob(&id) {
+            return;
+        }
+        let detail = || path.map(str::to_string);
+        match fetch(objects, &id, self.limits.max_blob_size, buf) {
+            Fetched::Object {
+                kind: Kind::Blob,
+                data,
+            } => self.offer_blob(id, data),
+            Fetched::Object { kind, data } => self.offer_other(id, kind, data),
+            Fetched::TooLarge { size } => {
+                if self.seen.insert(id) {
+                    self.skip_sized(id.to_string(), SkipReason::TooLarge, detail(), Some(size));
+                }
+            }
+            Fetched::Missing => self.skip(id.to_string(), SkipReason::Missing, detail()),
+            Fetched::Corrupt(message) => self.skip(
+                id.to_string(),
+                SkipReason::Corrupt,
+                Some(path.map_or(message.clone(), |p| format!("{p}: {message}"))),
+            ),
+        }
+    }
+
+    fn scan(&self, id: ObjectId, source: Source, text: &[u8]) {
+        let matches = self.engine.scan(text);
+        if !matches.is_empty() {
+            lock(&self.found).push(Found {
+                id,
+                source,
+                matches,
+            });
+        }
+    }
+
+    /// Records an object that could not be scanned.
+    pub fn skip(&self, blob: String, reason: SkipReason, detail: Option<String>) {
+        self.skip_sized(blob, reason, detail, None);
+    }
+
+    /// Records an object that could not be scanned, with its size where known.
+    pub fn skip_sized(
+        &self,
+        blob: String,
+        reason: SkipReason,
+        detail: Option<String>,
+        size: Option<u64>,
+    ) {
+        lock(&self.skipped).push(Skipped {
+            blob,
+            reason,
+            detail,
+            size,
+        });
+    }
+
+    /// Whether object `id` was read (scanned or deliberately skipped for size or binary content).
+    pub fn has_blob(&self, id: &ObjectId) -> bool {
+        self.seen.contains(id)
+    }
+
+    /// The limits this collector applies, so sources can avoid reading too-large files at all.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Ids of the objects that had matches.
+    pub fn blobs_with_matches(&self) -> Vec<ObjectId> {
+        lock(&self.found).iter().map(|f| f.id).collect()
+    }
+
+    /// Hands over every commit met in the object database, parsed, leaving none behind.
+    pub fn take_commits(&self) -> Vec<Commit> {
+        std::mem::take(&mut *lock(&self.commits))
+    }
+
+    /// Everything skipped so far, as recorded.
+    pub fn skipped(&self) -> Vec<Skipped> {
+        lock(&self.skipped).clone()
+    }
+
+    /// What a report lists as skipped: one entry per object and reason, in a stable order, and
+    /// without objects that were read after all (a corrupt loose copy of a blob that is intact in
+    /// a pack costs nothing).
+    fn settled_skipped(&self) -> Vec<Skipped> {
+        let mut by_blob: BTreeMap<(String, SkipReason), Skipped> = BTreeMap::new();
+        for entry in self.skipped() {
+            let recovered = entry.reason.makes_incomplete()
+                && ObjectId::from_hex(entry.blob.as_bytes()).is_ok_and(|id| self.has_blob(&id));
+            if !recovered {
+                by_blob
+                    .entry((entry.blob.clone(), entry.reason))
+                    .or_insert(entry);
+            }
+        }
+        let mut settled: Vec<Skipped> = by_blob.into_values().collect();
+        settled.sort_by(|a, b| (a.reason, &a.blob).cmp(&(b.reason, &b.blob)));
+        settled
+    }
+
+    /// Settles what was skipped and hands over everything, consuming the collector.
+    pub fn finish(self) -> Collected {
+        let skipped = self.settled_skipped();
+        let counts = Counts {
+            blobs_scanned: self.blobs_scanned.load(Ordering::Relaxed),
+            bytes_scanned: self.bytes_scanned.load(Ordering::Relaxed),
+            blobs_skipped: skipped.len() as u64,
+        };
+        let mut found = self.found.into_inner().unwrap_or_else(|p| p.into_inner());
+        found.sort_by_key(|f| (f.id, f.source));
+        Collected {
+            found,
+            skipped,
+            counts,
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}

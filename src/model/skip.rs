@@ -1,0 +1,91 @@
+//! What a scan could not read, and why: every mode records skips the same way, so that a report's
+//! completeness means the same thing whichever mode wrote it.
+
+use serde::{Deserialize, Serialize};
+
+/// Why an object was not scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SkipReason {
+    /// Referenced but absent (partial clone, dropped object, broken alternate).
+    Missing,
+    /// Present but unreadable (bad zlib stream, bad delta, checksum mismatch).
+    Corrupt,
+    /// A file of a directory scan that could not be opened (permissions, vanished).
+    Unreadable,
+    /// Larger than `--max-blob-size`.
+    TooLarge,
+    /// Has NUL bytes near its start.
+    Binary,
+}
+
+impl SkipReason {
+    /// Whether skipping this object means a history audit did not see everything it was asked
+    /// to. Size and binary skips are the user's own limits there; a gate treats every skip as
+    /// unread (see [`Coverage`]).
+    pub fn makes_incomplete(self) -> bool {
+        matches!(
+            self,
+            SkipReason::Missing | SkipReason::Corrupt | SkipReason::Unreadable
+        )
+    }
+
+    /// The name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::Missing => "missing",
+            SkipReason::Corrupt => "corrupt",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::TooLarge => "too-large",
+            SkipReason::Binary => "binary",
+        }
+    }
+}
+
+/// What a mode promises about the objects it selected, which decides when a skip makes the
+/// report incomplete.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coverage {
+    /// A history audit or directory scan: limits the user set (size, binary) are reported, not
+    /// failures; only objects that could not be read make the scan incomplete.
+    Audit,
+    /// A gate (range, push, staged change): nothing may pass unread, so every skipped object,
+    /// whatever the reason, makes the report incomplete and the gate fail.
+    Gate,
+}
+
+impl Coverage {
+    /// Whether a skip for `reason` leaves the scan incomplete under this coverage.
+    pub fn incomplete_without(self, reason: SkipReason) -> bool {
+        match self {
+            Coverage::Audit => reason.makes_incomplete(),
+            Coverage::Gate => true,
+        }
+    }
+}
+
+/// An object the scan passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The object id (or, for a directory scan, the file path).
+    pub blob: String,
+    /// Why it was skipped.
+    pub reason: SkipReason,
+    /// More detail where there is some (the decoder's message, the path).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The object's size in bytes, where its header was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Counters for the report's `stats`.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Counts {
+    /// Distinct blobs whose content was scanned.
+    pub blobs_scanned: u64,
+    /// Their total size.
+    pub bytes_scanned: u64,
+    /// Blobs skipped for any reason.
+    pub blobs_skipped: u64,
+}

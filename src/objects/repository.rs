@@ -1,0 +1,93 @@
+//! Opening a repository for reading only: isolated from the user's and system configuration (a
+//! scanned repository's config must not run anything), no index refresh, no lock files, and a
+//! delta-base cache sized for reading history newest first.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// Memory for decoded delta bases during the history walk, per thread. Trees are read newest first,
+/// so the base a delta needs was almost always decoded just before: 8 MiB was as fast as 32 MiB on
+/// the synthetic and real repositories measured, and slightly faster on the synthetic one.
+const DELTA_BASE_CACHE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A repository found for a scan target.
+pub struct Found {
+    /// The repository.
+    pub repo: gix::Repository,
+    /// The directory the target names inside the repository's working tree, when the target is
+    /// a subdirectory of it rather than the repository itself.
+    pub subdirectory: Option<PathBuf>,
+}
+
+/// Opens `path` as a repository if it is one; `None` for anything that is not a repository.
+/// Only the path itself is considered (no search upwards), and nothing is written.
+pub fn open(path: &Path) -> Result<Option<gix::Repository>> {
+    let looks_like_repo = path.join(".git").exists()
+        || (path.join("HEAD").is_file() && path.join("objects").is_dir());
+    if !looks_like_repo {
+        return Ok(None);
+    }
+    open_git_dir(path).map(Some)
+}
+
+/// Finds the repository `path` belongs to the way git does: `path` itself, or the nearest parent
+/// with a `.git`, stopping at `GIT_CEILING_DIRECTORIES`. `None` when `path` is in no repository.
+pub fn discover(path: &Path) -> Result<Option<Found>> {
+    if let Some(repo) = open(path)? {
+        return Ok(Some(Found {
+            repo,
+            subdirectory: None,
+        }));
+    }
+    let Ok(absolute) = path.canonicalize() else {
+        return Ok(None);
+    };
+    let options = gix::discover::upwards::Options::default().apply_environment();
+    let Ok((found, _trust)) = gix::discover::upwards_opts(&absolute, options) else {
+        return Ok(None);
+    };
+    let (_git_dir, work_dir) = found.into_repository_and_work_tree_directories();
+    // Inside a bare repository's own directories there is no working tree to be a subdirectory of.
+    let Some(work_dir) = work_dir else {
+        return Ok(None);
+    };
+    let Some(repo) = open(&work_dir)? else {
+        return Ok(None);
+    };
+    let root = work_dir.canonicalize().unwrap_or(work_dir);
+    let subdirectory = absolute
+        .strip_prefix(&root)
+        .ok()
+        .filter(|rest| !rest.as_os_str().is_empty())
+        .map(Path::to_path_buf);
+    Ok(Some(Found { repo, subdirectory }))
+}
+
+fn open_git_dir(path: &Path) -> Result<gix::Repository> {
+    match gix::open_opts(path, gix::open::Options::isolated()) {
+        Ok(mut repo) => {
+            // The history walk reads each tree once, so caching whole objects buys nothing, but
+            // trees are stored as deltas against each other: cache delta bases, by hash (gix's
+            // default static cache scans linearly, which cost 14% of a 40,000-commit walk).
+            repo.object_cache_size(None);
+            repo.objects.set_pack_cache(|| {
+                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+                    DELTA_BASE_CACHE_BYTES,
+                ))
+            });
+            Ok(repo)
+        }
+        Err(e) => Err(Error::OpenRepository {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }),
+    }
+}
+
+/// Whether the repository is a partial clone (objects were left on the server on purpose).
+pub fn is_partial_clone(repo: &gix::Repository) -> bool {
+    let config = repo.config_snapshot();
+    config.string("extensions.partialClone").is_some()
+        || config.boolean("remote.origin.promisor").unwrap_or(false)
+}

@@ -1,0 +1,148 @@
+//! The history audit: select every object of the database (all packs, loose objects,
+//! alternates), then attribute the blobs with findings through provenance: every commit and path
+//! that introduced them, the refs that still hold them, whether HEAD has them.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use gix::ObjectId;
+
+use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
+use crate::collect::Collector;
+use crate::error::Result;
+use crate::model::{Coverage, SkipReason, Source};
+use crate::objects::repository::is_partial_clone;
+use crate::provenance::{self, Provenance};
+use crate::report::{Attribution, BlobPlace, Report, Submodule};
+use crate::scan::{BlobMatch, Engine};
+use crate::source::{loose, object_directories, packs};
+
+/// Scans every object of `repo` and traces where the findings came from.
+pub fn scan(
+    repo: &gix::Repository,
+    options: &ScanOptions,
+    engine: &Engine,
+    progress: &ScanProgress,
+) -> Result<Report> {
+    let hash = repo.object_hash();
+    let objects_dir = repo.objects.store_ref().path().to_path_buf();
+    let dirs = object_directories(&objects_dir)?;
+    let started = Instant::now();
+    let collector = Collector::new(engine, options.limits, &progress.done);
+
+    let indices: Vec<(PathBuf, Vec<PathBuf>)> = dirs
+        .iter()
+        .map(|d| (d.clone(), packs::pack_indices(d)))
+        .collect();
+    let expected: u64 = indices
+        .iter()
+        .map(|(dir, idx)| packs::count_objects(idx, hash) + loose::count_objects(dir, hash))
+        .sum();
+    progress.total.store(expected, Ordering::Relaxed);
+
+    let mut warnings = Vec::new();
+    for (dir, pack_indices) in &indices {
+        for index in pack_indices {
+            if let Err(broken) = packs::scan_pack(index, hash, options.threads, &collector) {
+                warnings.push(format!(
+                    "{}: {}; its objects were read one by one",
+                    broken.path.display(),
+                    broken.message
+                ));
+                let mut buf = Vec::new();
+                for id in &broken.ids {
+                    collector.read(&repo.objects, *id, None, &mut buf);
+                }
+            }
+        }
+        loose::scan_loose(dir, hash, &collector);
+    }
+
+    let content_ms = elapsed_ms(started);
+    progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
+    let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
+    let provenance = provenance::trace(repo, &wanted, &collector, options.threads)?;
+    let history_ms = elapsed_ms(started) - content_ms;
+    if provenance.shallow {
+        warnings.push(
+            "shallow clone: history before the shallow boundary is not in this repository \
+             (run `git fetch --unshallow` and scan again)"
+                .to_string(),
+        );
+    }
+    if !provenance.submodules.is_empty() {
+        let paths: Vec<&str> = provenance.submodules.keys().map(String::as_str).collect();
+        warnings.push(format!(
+            "{} submodules are separate repositories and were not scanned (scan each on its own): {}",
+            paths.len(),
+            paths.join(", ")
+        ));
+    }
+    let collected = collector.finish();
+    let missing = collected
+        .skipped
+        .iter()
+        .filter(|s| s.reason == SkipReason::Missing)
+        .count();
+    if missing > 0 && is_partial_clone(repo) {
+        warnings.push(format!(
+            "partial clone: {missing} objects were never fetched; blobhound does not fetch them \
+             (clone without --filter, or run `git fetch --refetch`, and scan again)"
+        ));
+    }
+    let mut report = finish(
+        engine,
+        collected,
+        Coverage::Audit,
+        &provenance,
+        options.min_confidence,
+    );
+    report.complete &= !provenance.shallow;
+    report.warnings = warnings;
+    report.submodules = provenance
+        .submodules
+        .iter()
+        .map(|(path, commit)| Submodule {
+            path: path.clone(),
+            commit: (*commit).into(),
+        })
+        .collect();
+    report.stats.commits = provenance.reachable_commits as u64;
+    report.stats.content_ms = content_ms;
+    report.stats.history_ms = history_ms;
+    Ok(report)
+}
+
+impl Attribution for Provenance {
+    /// Every introduction of the object; one with no place when no ref reaches it (it is
+    /// reported all the same: a dangling blob is still a leaked secret).
+    fn places(&self, id: &ObjectId, _source: Source, _m: &BlobMatch) -> Vec<BlobPlace> {
+        let places: Vec<BlobPlace> = self
+            .origins
+            .get(id)
+            .into_iter()
+            .flatten()
+            .map(|origin| BlobPlace {
+                path: origin.path.clone(),
+                commit: origin.commit.as_deref().cloned(),
+                unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
+                tag: origin.tag.clone(),
+            })
+            .collect();
+        if places.is_empty() {
+            vec![BlobPlace::default()]
+        } else {
+            places
+        }
+    }
+
+    fn present(&self, id: &ObjectId) -> bool {
+        self.in_head.contains(id)
+    }
+
+    fn refs(&self, id: &ObjectId) -> Vec<String> {
+        self.refs.get(id).cloned().unwrap_or_default()
+    }
+}
