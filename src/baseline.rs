@@ -91,10 +91,11 @@ fn parse_fingerprints(text: &str) -> std::result::Result<BTreeSet<String>, Strin
         .collect()
 }
 
-/// A fingerprint is 64 lowercase hex digits; anything else is a mistake worth an error, because
-/// an allow list that silently matches nothing would make a gate pass or fail for the wrong reason.
+/// A fingerprint is 64 lowercase hex digits (an allow list may also name a blob a gate could not
+/// scan by its 40-digit id); anything else is a mistake worth an error, because an allow list that
+/// silently matches nothing would make a gate pass or fail for the wrong reason.
 fn checked(fingerprint: &str) -> std::result::Result<String, String> {
-    if fingerprint.len() == 64
+    if matches!(fingerprint.len(), 40 | 64)
         && fingerprint
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
@@ -102,7 +103,7 @@ fn checked(fingerprint: &str) -> std::result::Result<String, String> {
         Ok(fingerprint.to_string())
     } else {
         Err(format!(
-            "{fingerprint:?} is not a blobhound fingerprint (64 hex digits)"
+            "{fingerprint:?} is not a blobhound fingerprint (64 hex digits) or blob id (40)"
         ))
     }
 }

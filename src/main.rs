@@ -6,18 +6,12 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     match cli::run() {
+        // Each command settles a closed pipe itself (the verdict stands); what reaches here
+        // is an error, whatever the output it interrupted.
         Ok(status) => status.into(),
-        // A reader that stopped early (`blobhound scan | head`) is not an error.
-        Err(error)
-            if error.chain().any(|e| {
-                e.downcast_ref::<std::io::Error>()
-                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
-            }) =>
-        {
-            cli::Status::Clean.into()
-        }
         Err(error) => {
-            eprintln!("blobhound: error: {error:#}");
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stderr(), "blobhound: error: {error:#}");
             cli::Status::Error.into()
         }
     }

@@ -10,6 +10,7 @@ use blobhound::report::advice::{plan, replace_text_rules, write_html, write_mark
 use blobhound::report::Report;
 use clap::{Args, ValueEnum};
 
+use super::output::{note, settle};
 use super::Status;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -68,22 +69,20 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Status> {
         )),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
-    write_plan(&plan, args.format, &mut out)?;
-    out.flush()?;
-    Ok(Status::Clean)
+    let written = write_plan(&plan, args.format, &mut out).and_then(|()| out.flush());
+    settle(written, Status::Clean)
 }
 
 /// Writes `plan` in `format`.
-pub fn write_plan(plan: &Plan, format: PlanFormat, out: &mut dyn Write) -> anyhow::Result<()> {
+pub fn write_plan(plan: &Plan, format: PlanFormat, out: &mut dyn Write) -> std::io::Result<()> {
     match format {
-        PlanFormat::Markdown => write_markdown(plan, out)?,
-        PlanFormat::Html => write_html(plan, out)?,
+        PlanFormat::Markdown => write_markdown(plan, out),
+        PlanFormat::Html => write_html(plan, out),
         PlanFormat::Json => {
             serde_json::to_writer_pretty(&mut *out, plan)?;
-            writeln!(out)?;
+            writeln!(out)
         }
     }
-    Ok(())
 }
 
 fn write_rules(report: &Report, path: &Path) -> anyhow::Result<()> {
@@ -106,7 +105,7 @@ fn write_rules(report: &Report, path: &Path) -> anyhow::Result<()> {
         file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
     }
     file.write_all(replace_text_rules(report).as_bytes())?;
-    eprintln!(
+    note!(
         "blobhound: wrote {} (mode 0600). It holds every secret in clear text: use it with `git filter-repo --replace-text {}`, then delete it.",
         path.display(),
         path.display()

@@ -4,6 +4,7 @@ use anyhow::Context;
 use blobhound::baseline::Baseline;
 use clap::Subcommand;
 
+use super::output::note;
 use super::scan::{execute, ConfidenceArg, ScanArgs};
 use super::Status;
 
@@ -28,13 +29,13 @@ pub fn run(command: BaselineCommand) -> anyhow::Result<Status> {
             let text = serde_json::to_string_pretty(&baseline)?;
             std::fs::write(&output, text + "\n")
                 .with_context(|| format!("writing {}", output.display()))?;
-            eprintln!(
+            note!(
                 "blobhound: wrote {} fingerprints to {}",
                 baseline.findings.len(),
                 output.display()
             );
             if !report.complete {
-                eprintln!(
+                note!(
                     "blobhound: warning: the scan was incomplete; the baseline may miss findings"
                 );
             }

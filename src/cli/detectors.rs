@@ -8,7 +8,16 @@ use blobhound::scan::Engine;
 use blobhound::scan::{accuracy, selftest};
 use clap::Subcommand;
 
+use super::output::print;
 use super::Status;
+
+/// Appends a formatted line to a listing (formatting into a String cannot fail).
+macro_rules! outln {
+    ($out:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
 
 #[derive(Debug, Subcommand)]
 pub enum DetectorsCommand {
@@ -48,6 +57,7 @@ pub enum DetectorsCommand {
 }
 
 pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
+    let mut out = String::new();
     match command {
         DetectorsCommand::Accuracy {
             corpus,
@@ -72,9 +82,15 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                 .with_context(|| format!("reading {}", map.display()))?;
             let map = accuracy::parse_map(&map.display().to_string(), &map_text)?;
             let scores = accuracy::evaluate(&engine, &examples, &map);
-            println!(
+            outln!(
+                out,
                 "{:<28} {:>9} {:>7} {:>9} {:>9} {:>7}",
-                "PROVIDER", "POSITIVES", "RECALL", "NEGATIVES", "REPORTED", "EXCL."
+                "PROVIDER",
+                "POSITIVES",
+                "RECALL",
+                "NEGATIVES",
+                "REPORTED",
+                "EXCL."
             );
             let mut ok = true;
             for score in &scores {
@@ -82,7 +98,8 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                 let miss = !overall && score.recall() < min_recall;
                 let noisy = overall && score.false_positive_rate() > max_false_positives;
                 ok &= !miss && !noisy;
-                println!(
+                outln!(
+                    out,
                     "{:<28} {:>9} {:>6.1}% {:>9} {:>8.1}% {:>7}{}",
                     score.name,
                     score.positives,
@@ -98,36 +115,38 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                 );
                 if verbose {
                     for line in score.missed.iter().map(|m| format!("  missed    {m}")) {
-                        println!("{line}");
+                        outln!(out, "{line}");
                     }
                     for line in score
                         .false_positives
                         .iter()
                         .map(|m| format!("  reported  {m}"))
                     {
-                        println!("{line}");
+                        outln!(out, "{line}");
                     }
                     for line in score.excluded.iter().map(|m| format!("  excluded  {m}")) {
-                        println!("{line}");
+                        outln!(out, "{line}");
                     }
                 }
             }
-            println!(
+            outln!(
+                out,
                 "targets: recall >= {:.0}% per provider, negatives reported <= {:.0}% overall: {}",
                 min_recall * 100.0,
                 max_false_positives * 100.0,
                 if ok { "met" } else { "missed" }
             );
-            Ok(if ok { Status::Clean } else { Status::Findings })
+            print(&out, if ok { Status::Clean } else { Status::Findings })
         }
         DetectorsCommand::List { detectors } => {
             let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
             if let Some(dir) = detectors {
                 set.extend_from_dir(&dir)?;
             }
-            println!("{:<28} {:<10} {:<7} NAME", "ID", "FAMILY", "CONF");
+            outln!(out, "{:<28} {:<10} {:<7} NAME", "ID", "FAMILY", "CONF");
             for d in set.detectors() {
-                println!(
+                outln!(
+                    out,
                     "{:<28} {:<10} {:<7} {}",
                     d.id,
                     d.family,
@@ -135,7 +154,7 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                     d.name
                 );
             }
-            Ok(Status::Clean)
+            print(&out, Status::Clean)
         }
         DetectorsCommand::Check { dir } => {
             let set = match dir {
@@ -145,12 +164,17 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
             let engine = Engine::new(set)?;
             let outcome = selftest::run(&engine);
             for failure in &outcome.failures {
-                println!(
+                outln!(
+                    out,
                     "FAIL {} ({}) {}: {}",
-                    failure.detector, failure.origin, failure.case, failure.problem
+                    failure.detector,
+                    failure.origin,
+                    failure.case,
+                    failure.problem
                 );
             }
-            println!(
+            outln!(
+                out,
                 "{} detectors, {} examples, {} negative examples: {}",
                 outcome.detectors,
                 outcome.examples,
@@ -161,11 +185,12 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                     format!("{} failures", outcome.failures.len())
                 }
             );
-            Ok(if outcome.failures.is_empty() {
+            let status = if outcome.failures.is_empty() {
                 Status::Clean
             } else {
                 Status::Findings
-            })
+            };
+            print(&out, status)
         }
     }
 }

@@ -12,12 +12,13 @@ use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
 use blobhound::hook::install::{hooks_dir, install, HookKind};
 use blobhound::hook::{pre_commit, pre_receive};
-use blobhound::model::Confidence;
+use blobhound::model::{human_bytes, Confidence, SkipReason};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
 use blobhound::scan::Engine;
 use clap::{Args, Subcommand};
 
+use super::output::note;
 use super::scan::{parse_size, ConfidenceArg};
 use super::Status;
 
@@ -118,73 +119,97 @@ fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
 
 fn pre_receive(args: PreReceiveArgs) -> anyhow::Result<Status> {
     let started = Instant::now();
-    let mut err = std::io::stderr().lock();
-    let outcome = pre_receive_scan(&args);
-    let verdict = match outcome {
-        Ok(Some((mut report, allowed))) => {
-            for finding in &report.findings {
-                if allowed.contains(&finding.fingerprint) {
-                    writeln!(
-                        err,
-                        "blobhound: allowed {} ({} in {}): bypass by push option or allow file",
-                        finding.fingerprint,
-                        finding.detector,
-                        finding
-                            .locations
-                            .first()
-                            .and_then(|l| l.path.as_deref())
-                            .unwrap_or("?")
-                    )?;
-                }
-            }
-            baseline::apply(&mut report, &allowed);
-            if report.has_findings() {
-                write_rejection(&report, &mut err)?;
-                Status::Findings
-            } else if !report.complete {
-                let unread = report
-                    .skipped
-                    .iter()
-                    .filter(|s| s.reason.makes_incomplete())
-                    .map(|s| format!("{} ({})", s.blob, s.reason.as_str()))
-                    .collect::<Vec<_>>();
-                fail(
-                    &args,
-                    &format!("objects could not be read: {}", unread.join(", ")),
-                    &mut err,
-                )?
-            } else {
-                writeln!(
-                    err,
-                    "blobhound: nothing to block in {} new commits ({} blobs, {} ms)",
-                    report.stats.commits,
-                    report.stats.blobs_scanned,
-                    started.elapsed().as_millis()
-                )?;
-                Status::Clean
-            }
-        }
-        Ok(None) => fail(
-            &args,
-            &format!("timed out after {} s", args.timeout),
-            &mut err,
-        )?,
-        Err(e) => fail(&args, &format!("{e:#}"), &mut err)?,
-    };
+    // The message is written once the verdict is known, and a stderr git closed cannot change
+    // the verdict: a push the hook could not explain is still rejected.
+    let mut message = Vec::new();
+    let verdict = pre_receive_verdict(&args, started, &mut message);
+    let _ = std::io::stderr().write_all(&message);
     Ok(verdict)
 }
 
+fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8>) -> Status {
+    // Writing into memory cannot fail.
+    let mut say = |line: String| err.extend_from_slice(format!("{line}\n").as_bytes());
+    let (mut report, allowed) = match pre_receive_scan(args) {
+        Ok(Some(scanned)) => scanned,
+        Ok(None) => return fail(args, &format!("timed out after {} s", args.timeout), err),
+        Err(e) => return fail(args, &format!("{e:#}"), err),
+    };
+    for finding in &report.findings {
+        if allowed.contains(&finding.fingerprint) {
+            say(format!(
+                "blobhound: allowed {} ({} in {}): bypass by push option or allow file",
+                finding.fingerprint,
+                finding.detector,
+                finding
+                    .locations
+                    .first()
+                    .and_then(|l| l.path.as_deref())
+                    .unwrap_or("?")
+            ));
+        }
+    }
+    baseline::apply(&mut report, &allowed);
+    // An object left unscanned can be allowed by its id, as a finding is by its fingerprint.
+    for skipped in report.skipped.iter_mut().filter(|s| s.unread) {
+        if allowed.contains(&skipped.blob) {
+            skipped.unread = false;
+            say(format!(
+                "blobhound: allowed unscanned {}: bypass by push option or allow file",
+                skipped.describe()
+            ));
+        }
+    }
+    let unread: Vec<String> = report
+        .skipped
+        .iter()
+        .filter(|s| s.unread)
+        .map(|s| s.describe())
+        .collect();
+    if report.has_findings() {
+        let _ = write_rejection(&report, err);
+        Status::Findings
+    } else if !unread.is_empty() {
+        let too_large = report
+            .skipped
+            .iter()
+            .any(|s| s.unread && s.reason == SkipReason::TooLarge);
+        let mut reason = format!(
+            "{} objects were not scanned:\n  {}",
+            unread.len(),
+            unread.join("\n  ")
+        );
+        if too_large {
+            reason.push_str(&format!(
+                "\nObjects over the hook's --max-blob-size ({}) are not scanned: the server's \
+                 administrators can raise it, or allow a blob with \
+                 `git push -o blobhound.allow=<blob id>`",
+                human_bytes(args.common.max_blob_size)
+            ));
+        }
+        fail(args, &reason, err)
+    } else {
+        say(format!(
+            "blobhound: nothing to block in {} new commits ({} blobs, {} ms)",
+            report.stats.commits,
+            report.stats.blobs_scanned,
+            started.elapsed().as_millis()
+        ));
+        Status::Clean
+    }
+}
+
 /// Rejects (fail closed) or, with --fail-open, accepts with a warning.
-fn fail(args: &PreReceiveArgs, reason: &str, err: &mut dyn Write) -> anyhow::Result<Status> {
+fn fail(args: &PreReceiveArgs, reason: &str, err: &mut Vec<u8>) -> Status {
     if args.fail_open {
-        writeln!(
+        let _ = writeln!(
             err,
             "blobhound: warning: scan did not finish ({reason}); accepted (--fail-open)"
-        )?;
-        Ok(Status::Clean)
+        );
+        Status::Clean
     } else {
-        write_incomplete(reason, err)?;
-        Ok(Status::Findings)
+        let _ = write_incomplete(reason, err);
+        Status::Findings
     }
 }
 
@@ -236,30 +261,83 @@ fn pre_commit(args: CommonArgs) -> anyhow::Result<Status> {
         hook.limits,
         hook.min_confidence,
     )?;
-    if report.has_findings() {
-        let mut err = std::io::stderr().lock();
+    let mut err = Vec::new();
+    let status = if report.has_findings() {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-        writeln!(
+        let _ = writeln!(
             err,
             "blobhound: commit blocked: the staged changes add secrets"
-        )?;
-        write_human(
+        );
+        let _ = write_human(
             &report.redacted(),
             engine.set(),
             Style::new(color),
             &mut err,
-        )?;
-        writeln!(
+        );
+        let _ = writeln!(
             err,
             "Unstage or fix the files; `git commit --no-verify` skips this check."
-        )?;
-        return Ok(Status::Findings);
+        );
+        Status::Findings
+    } else if !report.complete {
+        let _ = writeln!(
+            err,
+            "blobhound: commit blocked: staged files were not scanned:"
+        );
+        for skipped in report.skipped.iter().filter(|s| s.unread) {
+            let _ = writeln!(err, "  {}", skipped.describe());
+        }
+        let _ = writeln!(
+            err,
+            "Raise the hook's --max-blob-size to scan them; `git commit --no-verify` skips this check."
+        );
+        Status::Incomplete
+    } else {
+        Status::Clean
+    };
+    // A closed stderr must not turn a blocked commit into an allowed one.
+    let _ = std::io::stderr().write_all(&err);
+    Ok(status)
+}
+
+/// Parses the arguments a hook is installed with exactly as the hook will, and loads every file
+/// they name, so that a typo or a missing allow file is an error now rather than a hook that
+/// rejects every push later.
+fn check_hook_args(kind: HookKind, args: &[String]) -> anyhow::Result<()> {
+    #[derive(Debug, clap::Parser)]
+    struct PreReceiveCli {
+        #[command(flatten)]
+        args: PreReceiveArgs,
     }
-    if !report.complete {
-        eprintln!("blobhound: commit blocked: some staged objects could not be read");
-        return Ok(Status::Incomplete);
+    #[derive(Debug, clap::Parser)]
+    struct PreCommitCli {
+        #[command(flatten)]
+        args: CommonArgs,
     }
-    Ok(Status::Clean)
+    use clap::Parser as _;
+    let name = match kind {
+        HookKind::PreReceive => "blobhound hook pre-receive",
+        HookKind::PreCommit => "blobhound hook pre-commit",
+    };
+    let argv = std::iter::once(name.to_string()).chain(args.iter().cloned());
+    let (common, allow_file) = match kind {
+        HookKind::PreReceive => {
+            let parsed = PreReceiveCli::try_parse_from(argv)
+                .map_err(|e| anyhow::anyhow!("the hook's arguments: {e}"))?;
+            (parsed.args.common, parsed.args.allow_file)
+        }
+        HookKind::PreCommit => {
+            let parsed = PreCommitCli::try_parse_from(argv)
+                .map_err(|e| anyhow::anyhow!("the hook's arguments: {e}"))?;
+            (parsed.args, None)
+        }
+    };
+    if let Some(path) = &allow_file {
+        baseline::load_fingerprints(path)
+            .with_context(|| format!("--allow-file {}", path.display()))?;
+    }
+    setup(&common).context("the hook's --detectors")?;
+    Ok(())
 }
 
 fn install_hook(args: InstallArgs) -> anyhow::Result<Status> {
@@ -272,9 +350,10 @@ fn install_hook(args: InstallArgs) -> anyhow::Result<Status> {
         Some(dir) => dir.clone(),
         None => hooks_dir(&args.repo)?,
     };
+    check_hook_args(kind, &args.args)?;
     let binary = std::env::current_exe().context("finding this program's path")?;
     let binary = binary.canonicalize().unwrap_or(binary);
     let path = install(kind, &dir, &binary, &args.args, args.force)?;
-    eprintln!("blobhound: installed {}", path.display());
+    note!("blobhound: installed {}", path.display());
     Ok(Status::Clean)
 }

@@ -4,6 +4,7 @@ mod advise;
 mod baseline;
 mod detectors;
 mod hook;
+mod output;
 mod scan;
 
 use clap::{Parser, Subcommand};

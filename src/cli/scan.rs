@@ -9,8 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
-use blobhound::model::Confidence;
 use blobhound::model::Status as VerifyStatus;
+use blobhound::model::{human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::json::{write_json, write_jsonl};
@@ -20,6 +20,7 @@ use blobhound::scan::Engine;
 use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
+use super::output::{note, settle};
 use super::Status;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -145,7 +146,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         let accepted = blobhound::baseline::load_fingerprints(path)?;
         let dropped = blobhound::baseline::apply(&mut report, &accepted);
         if dropped > 0 {
-            eprintln!(
+            note!(
                 "blobhound: {dropped} findings in the baseline {} not shown",
                 path.display()
             );
@@ -170,44 +171,6 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     } else {
         report.clone()
     };
-    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
-    if args.advice {
-        // The plan never shows whole secrets here; `blobhound advise --show-secrets` can.
-        let plan = blobhound::report::advice::plan(&report, engine.set(), false);
-        super::advise::write_plan(&plan, super::advise::PlanFormat::Markdown, &mut out)?;
-    } else {
-        match args.format {
-            Format::Human => {
-                let color =
-                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-                write_human(&shown, engine.set(), Style::new(color), &mut out)?;
-            }
-            Format::Json => write_json(&shown, &mut out)?,
-            Format::Jsonl => write_jsonl(&shown, &mut out)?,
-            Format::Sarif => write_sarif(&shown, engine.set(), &mut out)?,
-        }
-    }
-    out.flush()?;
-
-    if !report.complete && !matches!(args.format, Format::Human) {
-        let unread = report
-            .skipped
-            .iter()
-            .filter(|s| s.reason.makes_incomplete())
-            .count();
-        eprintln!(
-            "blobhound: scan incomplete: {unread} objects could not be read (see \"skipped\")"
-        );
-        for warning in &report.warnings {
-            eprintln!("blobhound: warning: {warning}");
-        }
-    }
     let failing = match args.fail_on {
         FailOn::Any => report.has_findings(),
         FailOn::Live => report
@@ -215,22 +178,76 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             .iter()
             .any(|f| f.verification.status == VerifyStatus::Live),
     };
-    Ok(if failing {
+    // The verdict is decided before anything is written: a reader that goes away does not
+    // change it.
+    let status = if failing {
         Status::Findings
     } else if !report.complete && !args.allow_incomplete {
         Status::Incomplete
     } else {
         Status::Clean
-    })
+    };
+    if let Some(repository) = &report.repository {
+        note!("blobhound: scanning the repository at {repository}");
+    }
+    let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
+    let mut out: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(BufWriter::new(
+            File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout().lock())),
+    };
+    let written = if args.advice {
+        // The plan never shows whole secrets here; `blobhound advise --show-secrets` can.
+        let plan = blobhound::report::advice::plan(&report, engine.set(), false);
+        super::advise::write_plan(&plan, super::advise::PlanFormat::Markdown, &mut out)
+    } else {
+        match args.format {
+            Format::Human => {
+                let color =
+                    to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+                write_human(&shown, engine.set(), Style::new(color), &mut out)
+            }
+            Format::Json => write_json(&shown, &mut out),
+            Format::Jsonl => write_jsonl(&shown, &mut out),
+            Format::Sarif => write_sarif(&shown, engine.set(), &mut out),
+        }
+    };
+    let status = settle(written.and_then(|()| out.flush()), status)?;
+
+    if !report.complete && !matches!(args.format, Format::Human) {
+        let unread: Vec<_> = report.skipped.iter().filter(|s| s.unread).collect();
+        note!(
+            "blobhound: scan incomplete: {} objects were not read (see \"skipped\")",
+            unread.len()
+        );
+        for skipped in unread.iter().take(20) {
+            note!("blobhound:   {}", skipped.describe());
+        }
+        for warning in &report.warnings {
+            note!("blobhound: warning: {warning}");
+        }
+    }
+    if !report.complete {
+        if report
+            .skipped
+            .iter()
+            .any(|s| s.unread && s.reason == SkipReason::TooLarge)
+        {
+            note!(
+                "blobhound: blobs over --max-blob-size {} were not scanned: raise the limit to \
+                 scan them, or accept the gap with --allow-incomplete",
+                human_bytes(args.max_blob_size)
+            );
+        }
+    }
+    Ok(status)
 }
 
 /// Draws a progress bar on stderr, but only for scans that last longer than half a second.
 /// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
 pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
+    let threads = threads(args.threads)?;
     // A second initialisation keeps the first pool; that is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -266,6 +283,26 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
         result
     })?;
     Ok((engine, report))
+}
+
+/// Threads beyond this are refused: each holds its own caches, and far more threads than cores
+/// only slow a scan down.
+const THREADS_AT_MOST: usize = 256;
+
+/// `--threads`: at most the machine's cores (more only compete for them), all of them by
+/// default, and an error for zero or a number past any machine's.
+fn threads(asked: Option<usize>) -> anyhow::Result<usize> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match asked {
+        None => Ok(cores),
+        Some(0) => anyhow::bail!("--threads must be at least 1"),
+        Some(n) if n > THREADS_AT_MOST => {
+            anyhow::bail!(
+                "--threads {n}: at most {THREADS_AT_MOST} (this machine has {cores} cores)"
+            )
+        }
+        Some(n) => Ok(n.min(cores)),
+    }
 }
 
 /// The history selection from `--history`, `--range` and `--since`.

@@ -194,6 +194,7 @@ impl<'e> Collector<'e> {
             reason,
             detail,
             size,
+            unread: false,
         });
     }
 

@@ -23,12 +23,28 @@ impl HookKind {
     }
 }
 
-/// The hooks directory of the repository at `repo` (its git dir's `hooks`).
+/// The directory git runs the repository's hooks from: `core.hooksPath` when it is set (in the
+/// repository's, the user's or the system's configuration, as git reads it; relative to the
+/// working tree, or to the git directory of a bare repository), else the git dir's `hooks`.
 pub fn hooks_dir(repo: &Path) -> Result<PathBuf> {
-    let opened = crate::objects::repository::open(repo)?.ok_or_else(|| Error::NotATarget {
+    crate::objects::repository::open(repo)?.ok_or_else(|| Error::NotATarget {
         path: repo.to_path_buf(),
     })?;
-    Ok(opened.git_dir().join("hooks"))
+    // Installing is not scanning: git's own configuration decides where hooks live, so it is
+    // read in full here (a scan never reads it).
+    let opened = gix::open(repo).map_err(|e| Error::OpenRepository {
+        path: repo.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    let configured = opened
+        .config_snapshot()
+        .trusted_path("core.hooksPath")
+        .map_err(|e| Error::Git(format!("core.hooksPath: {e}")))?;
+    Ok(match configured {
+        Some(path) if path.is_absolute() => path,
+        Some(path) => opened.workdir().unwrap_or(opened.git_dir()).join(path),
+        None => opened.git_dir().join("hooks"),
+    })
 }
 
 /// The script text: run `binary hook <kind> <args...>`, passing git's input through.

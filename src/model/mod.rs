@@ -14,5 +14,5 @@ pub use confidence::Confidence;
 pub use finding::{CommitInfo, Fields, Finding, Location, Source};
 pub use hashing::{fingerprint, hex, sha256_hex};
 pub use ids::Oid;
-pub use skip::{Counts, Coverage, SkipReason, Skipped};
+pub use skip::{human_bytes, Counts, Coverage, SkipReason, Skipped};
 pub use verification::{Outcome, Status};

@@ -77,6 +77,47 @@ pub struct Skipped {
     /// The object's size in bytes, where its header was read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<u64>,
+    /// Whether this skip leaves the report incomplete (every skip does in a gate; in an audit,
+    /// only objects that could not be read).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unread: bool,
+}
+
+impl Skipped {
+    /// One line saying what was not scanned and why, for a person: the path where the mode
+    /// knows it, else the object id.
+    pub fn describe(&self) -> String {
+        let what = match self.reason {
+            SkipReason::TooLarge => format!(
+                "{}, over the size limit, not scanned",
+                self.size.map_or("too large".to_string(), human_bytes)
+            ),
+            SkipReason::Binary => "binary, not scanned".to_string(),
+            SkipReason::Missing => "missing from the object database".to_string(),
+            SkipReason::Corrupt => "present but cannot be read".to_string(),
+            SkipReason::Unreadable => "cannot be opened".to_string(),
+        };
+        match &self.detail {
+            Some(detail) if !detail.is_empty() => format!("{detail} ({}): {what}", self.blob),
+            _ => format!("{}: {what}", self.blob),
+        }
+    }
+}
+
+/// A size for a person: bytes, KiB, MiB or GiB with one decimal.
+pub fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Counters for the report's `stats`.

@@ -153,10 +153,11 @@ pub fn finish(
     attribution: &dyn Attribution,
     min_confidence: Confidence,
 ) -> Report {
-    let complete = !collected
-        .skipped
-        .iter()
-        .any(|s| coverage.incomplete_without(s.reason));
+    let mut collected = collected;
+    for skipped in &mut collected.skipped {
+        skipped.unread = coverage.incomplete_without(skipped.reason);
+    }
+    let complete = !collected.skipped.iter().any(|s| s.unread);
     let findings = build_findings(engine, collected.found, min_confidence, attribution);
     Report::new(
         "",

@@ -8,8 +8,12 @@ use serde_json::Value;
 
 use super::{Finding, Location, Report};
 use crate::detectors::DetectorSet;
+use crate::model::human_bytes;
 use crate::model::Confidence;
 use crate::model::Status;
+
+/// Objects not read that the summary names one by one; the JSON report lists them all.
+const UNREAD_LISTED: usize = 20;
 
 /// ANSI styling, or none (not a terminal, or `NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
@@ -220,25 +224,17 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
     if !report.complete {
         writeln!(
             out,
-            "{} some objects could not be read (listed under \"skipped\" in --format json); \
+            "{} some objects were not read (listed under \"skipped\" in --format json); \
              a clean result would prove nothing",
             style.paint("1;33", "INCOMPLETE:")
         )?;
+        let unread: Vec<_> = report.skipped.iter().filter(|s| s.unread).collect();
+        for skipped in unread.iter().take(UNREAD_LISTED) {
+            writeln!(out, "  {}", skipped.describe())?;
+        }
+        if unread.len() > UNREAD_LISTED {
+            writeln!(out, "  ... and {} more", unread.len() - UNREAD_LISTED)?;
+        }
     }
     Ok(())
-}
-
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
 }
