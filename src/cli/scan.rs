@@ -228,18 +228,17 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             note!("blobhound: warning: {warning}");
         }
     }
-    if !report.complete {
-        if report
+    if !report.complete
+        && report
             .skipped
             .iter()
             .any(|s| s.unread && s.reason == SkipReason::TooLarge)
-        {
-            note!(
-                "blobhound: blobs over --max-blob-size {} were not scanned: raise the limit to \
+    {
+        note!(
+            "blobhound: blobs over --max-blob-size {} were not scanned: raise the limit to \
                  scan them, or accept the gap with --allow-incomplete",
-                human_bytes(args.max_blob_size)
-            );
-        }
+            human_bytes(args.max_blob_size)
+        );
     }
     Ok(status)
 }
