@@ -10,6 +10,7 @@ mod fixtures;
 mod gate;
 mod history;
 mod hooks;
+mod introduced;
 mod sandbox;
 mod servers;
 mod verify;
