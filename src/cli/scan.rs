@@ -224,6 +224,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         for skipped in unread.iter().take(20) {
             note!("blobhound:   {}", skipped.describe());
         }
+    }
+    if !matches!(args.format, Format::Human) || args.advice {
         for warning in &report.warnings {
             note!("blobhound: warning: {warning}");
         }

@@ -10,7 +10,7 @@ use crate::sandbox::{commit_file, git, ref_value, try_git, Sandbox};
 
 /// A server with the hook installed (extra hook arguments after `--`) and a clone with one
 /// clean commit already pushed.
-fn server_and_clone(sandbox: &Sandbox, hook_args: &[&str]) -> (PathBuf, PathBuf) {
+pub fn server_and_clone(sandbox: &Sandbox, hook_args: &[&str]) -> (PathBuf, PathBuf) {
     let server = sandbox.bare("server.git");
     let mut args = vec!["hook", "install", "--pre-receive", server.to_str().unwrap()];
     if !hook_args.is_empty() {
@@ -40,7 +40,7 @@ fn server_and_clone(sandbox: &Sandbox, hook_args: &[&str]) -> (PathBuf, PathBuf)
     (server, work)
 }
 
-fn push(work: &Path, args: &[&str]) -> (bool, String) {
+pub fn push(work: &Path, args: &[&str]) -> (bool, String) {
     let mut all = vec!["push", "origin"];
     all.extend_from_slice(args);
     let output = try_git(work, &all);

@@ -13,4 +13,5 @@ mod hooks;
 mod introduced;
 mod sandbox;
 mod servers;
+mod unread;
 mod verify;
