@@ -43,7 +43,12 @@ pub fn discover(path: &Path) -> Result<Option<Found>> {
     let Ok(absolute) = path.canonicalize() else {
         return Ok(None);
     };
-    let options = gix::discover::upwards::Options::default().apply_environment();
+    // As git does, a ceiling that is not above `path` is ignored rather than an error.
+    let options = gix::discover::upwards::Options {
+        match_ceiling_dir_or_error: false,
+        ..Default::default()
+    }
+    .apply_environment();
     let Ok((found, _trust)) = gix::discover::upwards_opts(&absolute, options) else {
         return Ok(None);
     };

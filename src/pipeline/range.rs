@@ -17,7 +17,7 @@ pub struct Selection {
 }
 
 /// The commits reachable from `to` but not from `from` (git's `from..to`), resolving both with
-/// git's revision syntax; an all-zero `from` hides every ref that does not point at `to` itself.
+/// git's revision syntax; an all-zero `from` (a new branch) hides every ref but the branch's own.
 pub fn commits(repo: &gix::Repository, from: &str, to: &str) -> Result<Selection> {
     let resolve = |spec: &str| -> Result<ObjectId> {
         let id = repo
@@ -59,20 +59,47 @@ pub fn commits(repo: &gix::Repository, from: &str, to: &str) -> Result<Selection
     })
 }
 
-/// The commits every ref points at (through tags), except refs at `tip` itself.
+/// What a new branch is walked against: every ref but the branch itself. The branch is the one
+/// HEAD names, locally (`refs/heads/NAME`) and as any remote has it (`refs/remotes/*/NAME`); with
+/// a detached HEAD it is whatever points at `tip`.
 fn other_ref_tips(repo: &gix::Repository, tip: ObjectId) -> Result<Vec<ObjectId>> {
-    let mut tips = Vec::new();
-    for id in ref_commits(repo)? {
-        if id != tip {
-            tips.push(id);
+    let branch = repo.head_name().ok().flatten().and_then(|name| {
+        name.as_bstr()
+            .to_string()
+            .strip_prefix("refs/heads/")
+            .map(str::to_string)
+    });
+    let is_the_branch = |name: &str, id: ObjectId| match &branch {
+        Some(branch) => {
+            name.strip_prefix("refs/heads/") == Some(branch.as_str())
+                || name
+                    .strip_prefix("refs/remotes/")
+                    .and_then(|rest| rest.split_once('/'))
+                    .is_some_and(|(_, short)| short == branch)
         }
-    }
-    Ok(tips)
+        None => id == tip,
+    };
+    Ok(named_ref_commits(repo)?
+        .into_iter()
+        .filter(|(name, id)| !is_the_branch(name, *id))
+        .map(|(_, id)| id)
+        .collect())
 }
 
 /// The commit each ref of `repo` points at, through annotated tags; refs that do not lead to a
 /// commit are left out.
 pub fn ref_commits(repo: &gix::Repository) -> Result<Vec<ObjectId>> {
+    let mut tips: Vec<ObjectId> = named_ref_commits(repo)?
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    tips.sort();
+    tips.dedup();
+    Ok(tips)
+}
+
+/// Each ref's full name and the commit it leads to.
+fn named_ref_commits(repo: &gix::Repository) -> Result<Vec<(String, ObjectId)>> {
     let platform = repo
         .references()
         .map_err(|e| Error::Git(format!("cannot list references: {e}")))?;
@@ -83,15 +110,14 @@ pub fn ref_commits(repo: &gix::Repository) -> Result<Vec<ObjectId>> {
     for reference in all {
         let mut reference =
             reference.map_err(|e| Error::Git(format!("cannot read a reference: {e}")))?;
+        let name = reference.name().as_bstr().to_string();
         if let Ok(id) = reference.peel_to_id() {
             if let Ok(object) = id.object() {
                 if let Ok(commit) = object.peel_to_commit() {
-                    tips.push(commit.id);
+                    tips.push((name, commit.id));
                 }
             }
         }
     }
-    tips.sort();
-    tips.dedup();
     Ok(tips)
 }

@@ -6,6 +6,7 @@ mod advise;
 mod broken_repos;
 mod cli;
 mod detectors;
+mod exits;
 mod fixtures;
 mod gate;
 mod history;
