@@ -7,9 +7,15 @@ one-commit branches of ten new source files each. Prints the median hook time pe
 that the cost of the hook can be compared across repository sizes in one run.
 
     python3 benches/hook.py [REPO ...] [--runs N] [--blobhound PATH]
+    python3 benches/hook.py --many-commits 20000 [--runs N]
 
 Default repositories: target/bench-repos/synthetic/repo (built by benches/history.py) and a
 300-commit synthetic repository built here.
+
+With --many-commits N, one push of N commits that each add one file to the same directory (the
+case whose cost grows fastest, since every commit rewrites a tree that keeps growing): the hook,
+run as git runs it without a quarantine, against git's own `rev-list NEW --not --all | diff-tree
+--stdin -r` on the same repository, in alternation, with the median of each and of their ratio.
 """
 
 import argparse
@@ -80,14 +86,80 @@ def bench(repo: Path, runs: int, blobhound: Path, workdir: Path) -> dict:
     return {"repo": str(repo), "commits": commits, "hook_ms": hook_ms, "push_ms": push_ms}
 
 
+def many_commits_repo(path: Path, n: int) -> tuple[str, str]:
+    """A bare repository whose main has one commit and whose N further commits (each adding
+    data/file_K.txt) no ref names; returns (main, newest commit)."""
+    git("init", "-q", "--bare", str(path))
+    lines = []
+    when = 1700000000
+    def commit(ref: str, mark: int, parent, message: str, path_: str, body: str):
+        data = body.encode()
+        lines.append(f"blob\nmark :{mark * 2}\ndata {len(data)}\n{body}\n")
+        msg = message.encode()
+        head = f"commit {ref}\nmark :{mark * 2 + 1}\ncommitter Bench <bench@example.test> {when + mark} +0000\n"
+        head += f"data {len(msg)}\n{message}\n"
+        if parent is not None:
+            head += f"from :{parent * 2 + 1}\n"
+        head += f"M 100644 :{mark * 2} {path_}\n\n"
+        lines.append(head)
+    commit("refs/heads/main", 1, None, "Base", "README", "base\n")
+    for k in range(n):
+        commit("refs/heads/incoming", k + 2, k + 1 if k else 1, f"Add file {k}",
+               f"data/file_{k}.txt", f"row {k}: value {k * 7919 % 10007}\n")
+    stream = "".join(lines).encode()
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=path, input=stream, check=True)
+    main = git("rev-parse", "refs/heads/main", cwd=path)
+    tip = git("rev-parse", "refs/heads/incoming", cwd=path)
+    git("update-ref", "-d", "refs/heads/incoming", cwd=path)
+    return main, tip
+
+
+def bench_many_commits(n: int, runs: int, blobhound: Path, workdir: Path) -> int:
+    server = workdir / "many.git"
+    main, tip = many_commits_repo(server, n)
+    env = dict(os.environ, GIT_DIR=str(server), GIT_CONFIG_NOSYSTEM="1",
+               GIT_CONFIG_GLOBAL="/dev/null")
+    env.pop("GIT_QUARANTINE_PATH", None)
+    update = f"{main} {tip} refs/heads/main\n"
+    def hook() -> float:
+        start = time.perf_counter()
+        done = subprocess.run([str(blobhound), "hook", "pre-receive", "--timeout", "3600"],
+                              input=update.encode(), env=env, capture_output=True)
+        elapsed = time.perf_counter() - start
+        if b"nothing to block" not in done.stderr:
+            raise SystemExit(f"hook did not accept the push: {done.stderr.decode()}")
+        return elapsed
+    def floor() -> float:
+        start = time.perf_counter()
+        subprocess.run(f"git rev-list {tip} --not --all | git diff-tree --stdin -r > /dev/null",
+                       shell=True, env=env, check=True)
+        return time.perf_counter() - start
+    hook_s, floor_s = [], []
+    hook(); floor()  # warm the page cache
+    for _ in range(runs):
+        hook_s.append(hook())
+        floor_s.append(floor())
+    ratios = [h / f for h, f in zip(hook_s, floor_s)]
+    print("| commits in the push | hook median s | git rev-list + diff-tree median s | ratio median (min–max) |")
+    print("| ---: | ---: | ---: | ---: |")
+    print(f"| {n:,} | {statistics.median(hook_s):.2f} | {statistics.median(floor_s):.2f} | "
+          f"{statistics.median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f}) |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("repos", nargs="*", type=Path)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--blobhound", type=Path, default=ROOT / "target" / "release" / "blobhound")
+    parser.add_argument("--many-commits", type=int, metavar="N",
+                        help="time one push of N one-file commits against git's own diff-tree")
     args = parser.parse_args()
     if not args.blobhound.exists():
         subprocess.run(["cargo", "build", "--release"], cwd=ROOT, check=True)
+    if args.many_commits:
+        with tempfile.TemporaryDirectory() as scratch:
+            return bench_many_commits(args.many_commits, args.runs, args.blobhound, Path(scratch))
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         repos = list(args.repos)

@@ -176,6 +176,14 @@ impl<'e> Collector<'e> {
         }
     }
 
+    /// Records a blob a source found over the size limit by its header, without inflating it.
+    pub fn skip_too_large(&self, id: ObjectId, size: u64) {
+        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        if self.seen.insert(id) {
+            self.skip_sized(id.to_string(), SkipReason::TooLarge, None, Some(size));
+        }
+    }
+
     /// Records an object that could not be scanned.
     pub fn skip(&self, blob: String, reason: SkipReason, detail: Option<String>) {
         self.skip_sized(blob, reason, detail, None);

@@ -14,8 +14,16 @@ use crate::model::SkipReason;
 pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collector<'_>) {
     let store = gix::odb::loose::Store::at(objects_dir, hash);
     let ids: Vec<ObjectId> = store.iter().filter_map(Result::ok).collect();
-    ids.par_iter()
-        .for_each_init(Vec::new, |buf, id| match store.try_find(id, buf) {
+    let limit = collector.limits().max_blob_size;
+    ids.par_iter().for_each_init(Vec::new, |buf, id| {
+        // The header first: a blob over the limit is skipped without being inflated.
+        if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
+            if size > limit {
+                collector.skip_too_large(*id, size);
+                return;
+            }
+        }
+        match store.try_find(id, buf) {
             Ok(Some(object)) => {
                 if object.kind == gix::objs::Kind::Blob {
                     collector.offer_blob(*id, object.data);
@@ -25,7 +33,8 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
             }
             Ok(None) => {}
             Err(e) => collector.skip(id.to_string(), SkipReason::Corrupt, Some(e.to_string())),
-        });
+        }
+    });
 }
 
 /// How many loose objects `objects_dir` holds, for progress display.

@@ -81,7 +81,10 @@ pub fn scan_pack(
             traversal: pack::index::traverse::Algorithm::DeltaTreeLookup,
             thread_limit: Some(threads.max(1)),
             check: pack::index::traverse::SafetyCheck::SkipFileAndObjectChecksumVerification,
-            alloc_limit_bytes: None,
+            // Past the size limit the traversal stops before allocating; the caller then reads
+            // the pack's objects one by one, header first, so the oversized blob is skipped
+            // without ever being inflated.
+            alloc_limit_bytes: usize::try_from(collector.limits().max_blob_size).ok(),
             make_pack_lookup_cache: || pack::cache::Never,
         },
     );

@@ -238,3 +238,41 @@ fn an_audit_lists_submodules_it_did_not_scan() {
         "{report} {stderr}"
     );
 }
+
+#[test]
+fn an_audit_skips_an_oversized_packed_or_loose_blob_by_its_header_and_reads_the_rest() {
+    let mut sandbox = Sandbox::new(206);
+    let origin = sandbox.bare("origin.git");
+    let work = sandbox.clone(&origin, "work");
+    let key = sandbox.django_key();
+    commit_file(
+        &work,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Settings",
+    );
+    commit_file(
+        &work,
+        "dump.sql",
+        &"INSERT INTO t VALUES (1);\n".repeat(400),
+        "Dump",
+    );
+    for packed in [false, true] {
+        if packed {
+            git(&work, &["gc", "-q"]);
+        }
+        let (code, report) = scan_json(&work, &["--max-blob-size", "4K"]);
+        assert_eq!(code, 1, "packed={packed}: {report}");
+        assert!(find(&report, "django-secret-key", &key).is_some());
+        let skipped = &report["skipped"][0];
+        assert_eq!(skipped["reason"], "too-large", "packed={packed}");
+        assert_eq!(
+            skipped["size"], 10400,
+            "the size comes from the object's header"
+        );
+        assert_eq!(
+            report["complete"], true,
+            "an audit's own limit is not a gap"
+        );
+    }
+}
