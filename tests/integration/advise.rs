@@ -248,3 +248,30 @@ fn the_replace_text_rules_purge_every_secret_with_filter_repo() {
     assert!(left.is_empty(), "secrets left after filter-repo: {left:?}");
     assert_eq!(code, 0);
 }
+
+#[test]
+fn a_report_whose_commit_id_is_not_hex_is_a_clear_error_not_a_panic() {
+    let mut sandbox = Sandbox::new(41);
+    let origin = sandbox.bare("origin.git");
+    let work = sandbox.clone(&origin, "work");
+    let key = sandbox.django_key();
+    let commit = commit_file(
+        &work,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Key",
+    );
+    let (code, report) = scan_json(&work, &[]);
+    assert_eq!(code, 1);
+    // Twelve bytes of the id replaced by two-byte characters: slicing it would split one.
+    let forged = serde_json::to_string(&report)
+        .unwrap()
+        .replace(&commit, &format!("ééééééé{}", &commit[14..]));
+    let path = sandbox.path("forged.json");
+    std::fs::write(&path, forged).unwrap();
+    let output = blobhound(&["advise", path.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("not a blobhound JSON report"), "{stderr}");
+    assert!(stderr.contains("not an object id"), "{stderr}");
+}
