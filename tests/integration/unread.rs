@@ -171,6 +171,16 @@ fn a_tag_pointing_straight_at_a_blob_or_tree_and_tag_messages_are_scanned_by_the
     let (ok, message) = push(&work, &["refs/tags/v1"]);
     assert!(!ok, "an annotated tag's message is scanned: {message}");
     assert_eq!(ref_value(&server, "refs/tags/v1"), None);
+
+    // The audit reads the same objects: the tag's message, named by its tag, and the blob.
+    let (code, audit) = scan_json(&work, &[]);
+    assert_eq!(code, 1);
+    let in_message = find(&audit, "django-secret-key", &other).expect("tag message audited");
+    let location = &in_message["locations"][0];
+    assert_eq!(location["source"], "tag-message");
+    assert_eq!(location["tag"], "refs/tags/v1");
+    assert_eq!(location["blob"], git(&work, &["rev-parse", "v1"]).as_str());
+    assert!(find(&audit, "django-secret-key", &key).is_some());
 }
 
 #[test]
