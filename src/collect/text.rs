@@ -13,11 +13,16 @@ const UTF16_PROBE_UNITS: usize = 4000;
 /// The text the engine should read from `data`: `None` when it is binary and `scan_binary` is
 /// off.
 pub fn readable(data: &[u8], scan_binary: bool) -> Option<Cow<'_, [u8]>> {
-    if let Some(text) = utf16(data) {
-        return Some(Cow::Owned(text));
-    }
-    if !scan_binary && is_binary(data) {
-        return None;
+    // UTF-16 text of ASCII characters has a NUL every other byte, so only blobs that look binary
+    // (or start with a byte-order mark) are worth the closer look; text pays one memchr.
+    let marked = data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]);
+    if marked || is_binary(data) {
+        if let Some(text) = utf16(data) {
+            return Some(Cow::Owned(text));
+        }
+        if !scan_binary {
+            return None;
+        }
     }
     Some(Cow::Borrowed(data))
 }

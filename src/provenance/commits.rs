@@ -87,14 +87,26 @@ impl<'c> Containment<'c> {
         }
     }
 
-    /// The names of the branches and tags whose history holds `commit` (HEAD itself excluded).
-    pub(super) fn refs_containing(&self, commit: ObjectId) -> Vec<String> {
-        let Some(&first) = self.index.get(&commit) else {
-            return Vec::new();
-        };
+    /// The names of the branches and tags whose history holds any of `commits` (HEAD itself
+    /// excluded): one walk from all of them at once, so a blob introduced in thousands of commits
+    /// costs one pass over history, and no name is held more than once.
+    pub(super) fn refs_containing_any(
+        &self,
+        commits: impl IntoIterator<Item = ObjectId>,
+    ) -> Vec<String> {
         let mut seen = vec![false; self.children.len()];
-        let mut stack = vec![first];
-        seen[first] = true;
+        let mut stack: Vec<usize> = Vec::new();
+        for commit in commits {
+            if let Some(&i) = self.index.get(&commit) {
+                if !seen[i] {
+                    seen[i] = true;
+                    stack.push(i);
+                }
+            }
+        }
+        if stack.is_empty() {
+            return Vec::new();
+        }
         while let Some(i) = stack.pop() {
             for &child in &self.children[i] {
                 if !seen[child] {

@@ -266,21 +266,14 @@ fn trace_with(
         }
     }
 
-    // The branches and tags that still contain each wanted blob (from every commit that
-    // introduced it), computed once per introducing commit.
+    // The branches and tags that still contain each wanted blob: those whose history holds any
+    // commit that introduced it.
     let containment = commits::Containment::new(&reachable, &named_tips);
-    let mut by_commit: HashMap<ObjectId, Vec<String>> = HashMap::new();
     for (blob, origins) in &provenance.origins {
-        let mut names = Vec::new();
-        for origin in origins {
-            let Some(commit) = &origin.commit else {
-                continue;
-            };
-            let refs = by_commit
-                .entry(commit.id.id())
-                .or_insert_with(|| containment.refs_containing(commit.id.id()));
-            names.extend(refs.iter().cloned());
-        }
+        let introducing = origins
+            .iter()
+            .filter_map(|origin| origin.commit.as_ref().map(|c| c.id.id()));
+        let names = containment.refs_containing_any(introducing);
         let entry = provenance.refs.entry(*blob).or_default();
         entry.extend(names);
         entry.sort();
