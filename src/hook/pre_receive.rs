@@ -100,13 +100,16 @@ pub fn scan_push(
         path: git_dir.to_path_buf(),
     })?;
     let target = git_dir.display().to_string();
-    let pushed =
-        match quarantine {
-            Some(dir) => Some(gix::odb::at(dir, repo.object_hash()).map_err(|e| {
+    let pushed = match quarantine {
+        Some(dir) => {
+            let mut pushed = gix::odb::at(dir, repo.object_hash()).map_err(|e| {
                 Error::io(format!("opening the push quarantine {}", dir.display()), e)
-            })?),
-            None => None,
-        };
+            })?;
+            repository::cache_delta_bases(&mut pushed);
+            Some(pushed)
+        }
+        None => None,
+    };
     let layered;
     let objects: &dyn Objects = match &pushed {
         Some(pushed) => {

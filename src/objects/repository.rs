@@ -76,11 +76,7 @@ fn open_git_dir(path: &Path) -> Result<gix::Repository> {
             // trees are stored as deltas against each other: cache delta bases, by hash (gix's
             // default static cache scans linearly, which cost 14% of a 40,000-commit walk).
             repo.object_cache_size(None);
-            repo.objects.set_pack_cache(|| {
-                Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
-                    DELTA_BASE_CACHE_BYTES,
-                ))
-            });
+            cache_delta_bases(&mut repo.objects);
             Ok(repo)
         }
         Err(e) => Err(Error::OpenRepository {
@@ -88,6 +84,17 @@ fn open_git_dir(path: &Path) -> Result<gix::Repository> {
             message: e.to_string(),
         }),
     }
+}
+
+/// Gives `objects` a delta-base cache keyed by hash. Every object database blobhound reads
+/// through gets one (a push's quarantine too: its trees are deltas of each other, and without a
+/// cache each read rebuilt its whole chain, which made a 20,000-commit push 3.5x slower).
+pub fn cache_delta_bases(objects: &mut gix::odb::Handle) {
+    objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            DELTA_BASE_CACHE_BYTES,
+        ))
+    });
 }
 
 /// Whether the repository is a partial clone (objects were left on the server on purpose).
