@@ -3,18 +3,17 @@
 //! count), so a secret already in HEAD's version of a file is history's problem, found by a full
 //! scan, and the hook speaks only of what this commit would add.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use crate::collect::Limits;
 use crate::error::{Error, Result};
 use crate::model::Confidence;
 use crate::objects::repository;
-use crate::objects::tree::blobs_by_path;
 use crate::pipeline::gate::{GateScan, Introduction};
 use crate::report::Report;
 use crate::scan::Engine;
-use crate::source::changes::{Change, Deleted};
+use crate::source::changes::{blobs_below, Change, Deleted};
 use crate::source::renames;
 
 /// Scans the staged changes of the repository at `workdir` against HEAD. `index_file` overrides
@@ -39,10 +38,9 @@ pub fn scan_staged(
             .map_err(|e| Error::Git(format!("cannot read the index: {e}")))?,
     };
     let head_tree = repo.head_tree_id().ok().map(|id| id.detach());
-    let mut buf = Vec::new();
-    let head_blobs = match head_tree {
-        Some(tree) => blobs_by_path(&repo.objects, tree, &mut buf),
-        None => Default::default(),
+    let head_blobs: HashMap<String, gix::ObjectId> = match head_tree {
+        Some(tree) => blobs_below(&repo.objects, tree, "").into_iter().collect(),
+        None => HashMap::new(),
     };
 
     let mut changes = Vec::new();

@@ -31,36 +31,3 @@ pub fn blob_at(
     }
     None
 }
-
-/// Every blob of a tree by path (symlinks included: their target text is a blob too).
-pub fn blobs_by_path(
-    objects: &dyn Find,
-    root: ObjectId,
-    buf: &mut Vec<u8>,
-) -> std::collections::HashMap<String, ObjectId> {
-    let mut out = std::collections::HashMap::new();
-    let mut stack = vec![(root, String::new())];
-    while let Some((tree, prefix)) = stack.pop() {
-        let Ok(Some(data)) = objects.try_find(&tree, buf) else {
-            continue;
-        };
-        if data.kind != Kind::Tree {
-            continue;
-        }
-        for entry in TreeRefIter::from_bytes(data.data, tree.kind()).filter_map(Result::ok) {
-            let path = if prefix.is_empty() {
-                entry.filename.to_string()
-            } else {
-                format!("{prefix}/{}", entry.filename)
-            };
-            match entry.mode.kind() {
-                EntryKind::Tree => stack.push((entry.oid.to_owned(), path)),
-                EntryKind::Commit => {}
-                _ => {
-                    out.insert(path, entry.oid.to_owned());
-                }
-            }
-        }
-    }
-    out
-}

@@ -279,8 +279,9 @@ fn read_tree(
     }
 }
 
-/// Every blob under `tree` with its path below `prefix` (for a deleted subtree whose files may
-/// have been renamed elsewhere).
+/// Every blob under `tree` (symlinks included: their target is a blob too) with its path below
+/// `prefix`: a deleted subtree whose files may have been renamed elsewhere, HEAD's files for the
+/// pre-commit hook, a tree a tag points at.
 pub fn blobs_below(objects: &dyn Find, tree: ObjectId, prefix: &str) -> Vec<(String, ObjectId)> {
     let mut found = Vec::new();
     let mut stack = vec![(tree, prefix.to_string())];
@@ -301,4 +302,20 @@ pub fn blobs_below(objects: &dyn Find, tree: ObjectId, prefix: &str) -> Vec<(Str
         }
     }
     found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::git_order;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn entries_sort_as_git_sorts_trees() {
+        // git sorts a tree named "a" as "a/", after the blob "a.txt" ('.' < '/').
+        assert_eq!(git_order(b"a.txt", false, b"a", true), Ordering::Less);
+        assert_eq!(git_order(b"a", false, b"a.txt", false), Ordering::Less);
+        assert_eq!(git_order(b"a", true, b"a0", false), Ordering::Less);
+        assert_eq!(git_order(b"b", false, b"b", false), Ordering::Equal);
+        assert_eq!(git_order(b"b", false, b"b", true), Ordering::Less);
+    }
 }
