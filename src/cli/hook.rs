@@ -160,20 +160,12 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
             ));
         }
     }
-    let unread: Vec<String> = report
-        .skipped
-        .iter()
-        .filter(|s| s.unread)
-        .map(|s| s.describe())
-        .collect();
+    let unread: Vec<String> = report.unread().map(|s| s.describe()).collect();
     if report.has_findings() {
         let _ = write_rejection(&report, err);
         Status::Findings
     } else if !unread.is_empty() {
-        let too_large = report
-            .skipped
-            .iter()
-            .any(|s| s.unread && s.reason == SkipReason::TooLarge);
+        let too_large = report.unread().any(|s| s.reason == SkipReason::TooLarge);
         let mut reason = format!(
             "{} objects were not scanned:\n  {}",
             unread.len(),
@@ -284,7 +276,7 @@ fn pre_commit(args: CommonArgs) -> anyhow::Result<Status> {
             err,
             "blobhound: commit blocked: staged files were not scanned:"
         );
-        for skipped in report.skipped.iter().filter(|s| s.unread) {
+        for skipped in report.unread() {
             let _ = writeln!(err, "  {}", skipped.describe());
         }
         let _ = writeln!(

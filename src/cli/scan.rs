@@ -12,7 +12,7 @@ use blobhound::detectors::DetectorSet;
 use blobhound::model::Status as VerifyStatus;
 use blobhound::model::{human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
-use blobhound::report::human::{write_human, Style};
+use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
 use blobhound::report::Report;
@@ -216,12 +216,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     let status = settle(written.and_then(|()| out.flush()), status)?;
 
     if !report.complete && !matches!(args.format, Format::Human) {
-        let unread: Vec<_> = report.skipped.iter().filter(|s| s.unread).collect();
+        let unread: Vec<_> = report.unread().collect();
         note!(
             "blobhound: scan incomplete: {} objects were not read (see \"skipped\")",
             unread.len()
         );
-        for skipped in unread.iter().take(20) {
+        for skipped in unread.iter().take(UNREAD_LISTED) {
             note!("blobhound:   {}", skipped.describe());
         }
     }
@@ -230,12 +230,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             note!("blobhound: warning: {warning}");
         }
     }
-    if !report.complete
-        && report
-            .skipped
-            .iter()
-            .any(|s| s.unread && s.reason == SkipReason::TooLarge)
-    {
+    if !report.complete && report.unread().any(|s| s.reason == SkipReason::TooLarge) {
         note!(
             "blobhound: blobs over --max-blob-size {} were not scanned: raise the limit to \
                  scan them, or accept the gap with --allow-incomplete",

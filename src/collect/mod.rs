@@ -151,11 +151,7 @@ impl<'e> Collector<'e> {
                 data,
             } => self.offer_blob(id, data),
             Fetched::Object { kind, data } => self.offer_other(id, kind, data),
-            Fetched::TooLarge { size } => {
-                if self.seen.insert(id) {
-                    self.skip_sized(id.to_string(), SkipReason::TooLarge, detail(), Some(size));
-                }
-            }
+            Fetched::TooLarge { size } => self.skip_too_large(id, size, detail()),
             Fetched::Missing => self.skip(id.to_string(), SkipReason::Missing, detail()),
             Fetched::Corrupt(message) => self.skip(
                 id.to_string(),
@@ -176,11 +172,12 @@ impl<'e> Collector<'e> {
         }
     }
 
-    /// Records a blob a source found over the size limit by its header, without inflating it.
-    pub fn skip_too_large(&self, id: ObjectId, size: u64) {
+    /// Records a blob found over the size limit by its header, without inflating it; `detail`
+    /// says where it sits, when the source knows.
+    pub fn skip_too_large(&self, id: ObjectId, size: u64, detail: Option<String>) {
         self.objects_seen.fetch_add(1, Ordering::Relaxed);
         if self.seen.insert(id) {
-            self.skip_sized(id.to_string(), SkipReason::TooLarge, None, Some(size));
+            self.skip_sized(id.to_string(), SkipReason::TooLarge, detail, Some(size));
         }
     }
 

@@ -148,12 +148,11 @@ pub fn scan(options: &ScanOptions, engine: &Engine, progress: &ScanProgress) -> 
 /// attribution, in a report whose completeness follows from the mode's coverage.
 pub fn finish(
     engine: &Engine,
-    collected: Collected,
+    mut collected: Collected,
     coverage: Coverage,
     attribution: &dyn Attribution,
     min_confidence: Confidence,
 ) -> Report {
-    let mut collected = collected;
     for skipped in &mut collected.skipped {
         skipped.unread = coverage.incomplete_without(skipped.reason);
     }

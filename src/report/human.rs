@@ -13,7 +13,7 @@ use crate::model::Confidence;
 use crate::model::Status;
 
 /// Objects not read that the summary names one by one; the JSON report lists them all.
-const UNREAD_LISTED: usize = 20;
+pub const UNREAD_LISTED: usize = 20;
 
 /// ANSI styling, or none (not a terminal, or `NO_COLOR`).
 #[derive(Debug, Clone, Copy)]
@@ -228,7 +228,7 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
              a clean result would prove nothing",
             style.paint("1;33", "INCOMPLETE:")
         )?;
-        let unread: Vec<_> = report.skipped.iter().filter(|s| s.unread).collect();
+        let unread: Vec<_> = report.unread().collect();
         for skipped in unread.iter().take(UNREAD_LISTED) {
             writeln!(out, "  {}", skipped.describe())?;
         }

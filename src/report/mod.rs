@@ -281,6 +281,11 @@ impl Report {
         report
     }
 
+    /// The skipped objects that leave this report incomplete, for every place that names them.
+    pub fn unread(&self) -> impl Iterator<Item = &Skipped> {
+        self.skipped.iter().filter(|s| s.unread)
+    }
+
     /// Whether any finding is reported.
     pub fn has_findings(&self) -> bool {
         !self.findings.is_empty()

@@ -19,7 +19,7 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
         // The header first: a blob over the limit is skipped without being inflated.
         if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
             if size > limit {
-                collector.skip_too_large(*id, size);
+                collector.skip_too_large(*id, size, None);
                 return;
             }
         }
