@@ -1,6 +1,5 @@
 //! `blobhound advise REPORT.json`: a rotation plan from a JSON report.
 
-use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -10,7 +9,7 @@ use blobhound::report::advice::{plan, replace_text_rules, write_html, write_mark
 use blobhound::report::Report;
 use clap::{Args, ValueEnum};
 
-use super::output::{note, settle};
+use super::output::{note, settle, OutputFile};
 use super::Status;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,13 +62,14 @@ pub fn run(args: AdviseArgs) -> anyhow::Result<Status> {
         write_rules(&report, path)?;
     }
     let plan = plan(&report, &detectors, args.show_secrets);
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+    let mut file = args.output.as_deref().map(OutputFile::create).transpose()?;
+    let mut out: Box<dyn Write + '_> = match &mut file {
+        Some(file) => Box::new(BufWriter::new(file.file())),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let written = write_plan(&plan, args.format, &mut out).and_then(|()| out.flush());
+    drop(out);
+    let written = written.and_then(|()| file.map_or(Ok(()), OutputFile::commit));
     settle(written, Status::Clean)
 }
 
@@ -86,25 +86,16 @@ pub fn write_plan(plan: &Plan, format: PlanFormat, out: &mut dyn Write) -> std::
 }
 
 fn write_rules(report: &Report, path: &Path) -> anyhow::Result<()> {
-    if report.findings.iter().any(|f| f.secret.ends_with("*****")) {
+    // Reports from before the `redacted` field show it only in their masks.
+    if report.redacted || report.findings.iter().any(|f| f.secret.ends_with("*****")) {
         anyhow::bail!("the report was written with --redact, so it cannot tell filter-repo what to replace; scan again without --redact");
     }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    file.write_all(replace_text_rules(report).as_bytes())?;
+    // Mode 0600, never through a link, complete or not at all (see `OutputFile`).
+    let mut file = OutputFile::create(path)?;
+    file.file()
+        .write_all(replace_text_rules(report).as_bytes())
+        .and_then(|()| file.commit())
+        .with_context(|| format!("writing {}", path.display()))?;
     note!(
         "blobhound: wrote {} (mode 0600). It holds every secret in clear text: use it with `git filter-repo --replace-text {}`, then delete it.",
         path.display(),

@@ -1,23 +1,24 @@
 //! `blobhound hook pre-receive | pre-commit | install`.
 
-use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use blobhound::baseline;
+use blobhound::baseline::{self, AllowList};
 use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
 use blobhound::hook::install::{hooks_dir, install, HookKind};
 use blobhound::hook::{pre_commit, pre_receive};
-use blobhound::model::{human_bytes, Confidence, SkipReason};
+use blobhound::model::{human_bytes, SkipReason};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
+use blobhound::report::{FindingOptions, Redactor};
 use blobhound::scan::Engine;
 use clap::{Args, Subcommand};
 
+use super::fingerprint::FingerprintArgs;
 use super::output::note;
 use super::scan::{parse_size, ConfidenceArg};
 use super::Status;
@@ -43,6 +44,8 @@ pub struct CommonArgs {
     /// Blobs larger than this are not scanned, and so block (e.g. 500K, 64M, 1G).
     #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
     max_blob_size: u64,
+    #[command(flatten)]
+    fingerprints: FingerprintArgs,
 }
 
 #[derive(Debug, Args)]
@@ -99,7 +102,7 @@ pub fn run(command: HookCommand) -> anyhow::Result<Status> {
 struct HookSetup {
     engine: Engine,
     limits: Limits,
-    min_confidence: Confidence,
+    findings: FindingOptions,
 }
 
 fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
@@ -113,7 +116,10 @@ fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
             max_blob_size: common.max_blob_size,
             scan_binary: true,
         },
-        min_confidence: common.confidence.into(),
+        findings: FindingOptions {
+            min_confidence: common.confidence.into(),
+            fingerprints: common.fingerprints.fingerprinter()?,
+        },
     })
 }
 
@@ -135,24 +141,33 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
         Ok(None) => return fail(args, &format!("timed out after {} s", args.timeout), err),
         Err(e) => return fail(args, &format!("{e:#}"), err),
     };
-    for finding in &report.findings {
-        if allowed.contains(&finding.fingerprint) {
-            say(format!(
-                "blobhound: allowed {} ({} in {}): bypass by push option or allow file",
-                finding.fingerprint,
-                finding.detector,
+    let dropped = baseline::apply(&mut report, &allowed);
+    // Everything the pusher sees is redacted, including what names an allowed finding.
+    let report = report.redacted_also(dropped.iter().map(|f| f.secret.as_str()));
+    let redactor = Redactor::new(
+        dropped
+            .iter()
+            .chain(&report.findings)
+            .map(|f| f.secret.as_str()),
+    );
+    for finding in &dropped {
+        say(format!(
+            "blobhound: allowed {} ({} in {}): bypass by push option or allow file",
+            finding.fingerprint,
+            finding.detector,
+            redactor.text(
                 finding
                     .locations
                     .first()
                     .and_then(|l| l.path.as_deref())
                     .unwrap_or("?")
-            ));
-        }
+            )
+        ));
     }
-    baseline::apply(&mut report, &allowed);
+    let mut report = report;
     // An object left unscanned can be allowed by its id, as a finding is by its fingerprint.
     for skipped in report.skipped.iter_mut().filter(|s| s.unread) {
-        if allowed.contains(&skipped.blob) {
+        if allowed.allows_blob(&skipped.blob) {
             skipped.unread = false;
             say(format!(
                 "blobhound: allowed unscanned {}: bypass by push option or allow file",
@@ -209,19 +224,22 @@ fn fail(args: &PreReceiveArgs, reason: &str, err: &mut Vec<u8>) -> Status {
 #[allow(clippy::type_complexity)]
 fn pre_receive_scan(
     args: &PreReceiveArgs,
-) -> anyhow::Result<Option<(blobhound::report::Report, BTreeSet<String>)>> {
+) -> anyhow::Result<Option<(blobhound::report::Report, AllowList)>> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .context("reading git's ref updates on stdin")?;
     let updates = pre_receive::parse_updates(&input)?;
-    let mut allowed = pre_receive::push_option_allows(&|name| std::env::var(name).ok());
+    let hook = setup(&args.common)?;
+    let mut allowed = AllowList::default();
+    allowed.extend_unchecked(pre_receive::push_option_allows(&|name| {
+        std::env::var(name).ok()
+    }));
     if let Some(path) = &args.allow_file {
-        allowed.extend(baseline::load_fingerprints(path)?);
+        allowed.extend(AllowList::load(path, &hook.findings.fingerprints)?);
     }
     let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH").map(PathBuf::from);
-    let hook = setup(&args.common)?;
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let result = pre_receive::scan_push(
@@ -230,7 +248,7 @@ fn pre_receive_scan(
             quarantine.as_deref(),
             &hook.engine,
             hook.limits,
-            hook.min_confidence,
+            &hook.findings,
         );
         let _ = send.send(result);
     });
@@ -251,7 +269,7 @@ fn pre_commit(args: CommonArgs) -> anyhow::Result<Status> {
         index.as_deref(),
         engine,
         hook.limits,
-        hook.min_confidence,
+        &hook.findings,
     )?;
     let mut err = Vec::new();
     let status = if report.has_findings() {
@@ -324,11 +342,11 @@ fn check_hook_args(kind: HookKind, args: &[String]) -> anyhow::Result<()> {
             (parsed.args, None)
         }
     };
+    let hook = setup(&common).context("the hook's --detectors or fingerprint key")?;
     if let Some(path) = &allow_file {
-        baseline::load_fingerprints(path)
+        AllowList::load(path, &hook.findings.fingerprints)
             .with_context(|| format!("--allow-file {}", path.display()))?;
     }
-    setup(&common).context("the hook's --detectors")?;
     Ok(())
 }
 

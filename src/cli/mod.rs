@@ -3,6 +3,7 @@
 mod advise;
 mod baseline;
 mod detectors;
+mod fingerprint;
 mod hook;
 mod output;
 mod scan;

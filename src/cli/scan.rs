@@ -1,26 +1,28 @@
 //! `blobhound scan [TARGET]`.
 
-use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
+use blobhound::baseline::AllowList;
 use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
+use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
 use blobhound::model::{human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
-use blobhound::report::Report;
+use blobhound::report::{FindingOptions, Report};
 use blobhound::scan::Engine;
 use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
-use super::output::{note, settle};
+use super::fingerprint::FingerprintArgs;
+use super::output::{note, settle, OutputFile};
 use super::Status;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -135,19 +137,35 @@ pub struct ScanArgs {
     /// Never show a progress bar.
     #[arg(long)]
     no_progress: bool,
+    #[command(flatten)]
+    pub fingerprints: FingerprintArgs,
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     if args.fail_on == FailOn::Live && !args.verify {
         anyhow::bail!("--fail-on live needs --verify");
     }
-    let (engine, mut report) = execute(&args)?;
+    let (engine, mut report, fingerprints) = execute(&args)?;
+    // Findings left out of the output; their secrets are still masked wherever they appear in
+    // what is shown (a commit summary, a path) under --redact.
+    let mut dropped = Vec::new();
     if let Some(path) = &args.baseline {
-        let accepted = blobhound::baseline::load_fingerprints(path)?;
-        let dropped = blobhound::baseline::apply(&mut report, &accepted);
-        if dropped > 0 {
+        let accepted = AllowList::load(path, &fingerprints)?;
+        dropped = blobhound::baseline::apply(&mut report, &accepted);
+        if !dropped.is_empty() {
             note!(
-                "blobhound: {dropped} findings in the baseline {} not shown",
+                "blobhound: {} findings in the baseline {} not shown",
+                dropped.len(),
+                path.display()
+            );
+        }
+        if accepted.legacy_entries() > 0 {
+            note!(
+                "blobhound: warning: {} entries of {} are old-style fingerprints (a bare SHA-256 \
+                 of the secret, which anyone can test guesses against): rewrite the file with \
+                 `blobhound baseline migrate {}`",
+                accepted.legacy_entries(),
+                path.display(),
                 path.display()
             );
         }
@@ -160,14 +178,16 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         };
         verify_findings(&mut report.findings, engine.set(), &options);
         if args.only_live {
-            report
-                .findings
-                .retain(|f| f.verification.status == VerifyStatus::Live);
+            let (live, rest) = std::mem::take(&mut report.findings)
+                .into_iter()
+                .partition(|f| f.verification.status == VerifyStatus::Live);
+            report.findings = live;
+            dropped.extend::<Vec<_>>(rest);
         }
     }
 
     let shown = if args.redact {
-        report.redacted()
+        report.redacted_also(dropped.iter().map(|f| f.secret.as_str()))
     } else {
         report.clone()
     };
@@ -191,10 +211,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         note!("blobhound: scanning the repository at {repository}");
     }
     let to_terminal = args.output.is_none() && std::io::stdout().is_terminal();
-    let mut out: Box<dyn Write> = match &args.output {
-        Some(path) => Box::new(BufWriter::new(
-            File::create(path).with_context(|| format!("creating {}", path.display()))?,
-        )),
+    let mut file = args.output.as_deref().map(OutputFile::create).transpose()?;
+    let mut out: Box<dyn Write + '_> = match &mut file {
+        Some(file) => Box::new(BufWriter::new(file.file())),
         None => Box::new(BufWriter::new(std::io::stdout().lock())),
     };
     let written = if args.advice {
@@ -213,7 +232,10 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             Format::Sarif => write_sarif(&shown, engine.set(), &mut out),
         }
     };
-    let status = settle(written.and_then(|()| out.flush()), status)?;
+    let written = written.and_then(|()| out.flush());
+    drop(out);
+    let written = written.and_then(|()| file.map_or(Ok(()), OutputFile::commit));
+    let status = settle(written, status)?;
 
     if !report.complete && !matches!(args.format, Format::Human) {
         let unread: Vec<_> = report.unread().collect();
@@ -242,7 +264,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
 
 /// Draws a progress bar on stderr, but only for scans that last longer than half a second.
 /// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
-pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
+pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter)> {
     let threads = threads(args.threads)?;
     // A second initialisation keeps the first pool; that is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -255,6 +277,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
     }
     let set = set.select(&args.only, &args.skip)?;
     let engine = Engine::new(set)?;
+    let fingerprints = args.fingerprints.fingerprinter()?;
 
     let options = ScanOptions {
         target: args.target.clone(),
@@ -264,7 +287,10 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
             max_blob_size: args.max_blob_size,
             scan_binary: args.scan_binary,
         },
-        min_confidence: args.confidence.into(),
+        findings: FindingOptions {
+            min_confidence: args.confidence.into(),
+            fingerprints: fingerprints.clone(),
+        },
     };
 
     let progress = ScanProgress::default();
@@ -278,7 +304,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report)> {
         finished.store(true, Ordering::Relaxed);
         result
     })?;
-    Ok((engine, report))
+    Ok((engine, report, fingerprints))
 }
 
 /// Threads beyond this are refused: each holds its own caches, and far more threads than cores

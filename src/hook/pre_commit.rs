@@ -8,10 +8,9 @@ use std::path::Path;
 
 use crate::collect::Limits;
 use crate::error::{Error, Result};
-use crate::model::Confidence;
 use crate::objects::repository;
 use crate::pipeline::gate::{GateScan, Introduction};
-use crate::report::Report;
+use crate::report::{FindingOptions, Report};
 use crate::scan::Engine;
 use crate::source::changes::{blobs_below, Change, Deleted};
 use crate::source::renames;
@@ -23,7 +22,7 @@ pub fn scan_staged(
     index_file: Option<&Path>,
     engine: &Engine,
     limits: Limits,
-    min_confidence: Confidence,
+    findings: &FindingOptions,
 ) -> Result<Report> {
     let repo = repository::discover(workdir)?
         .ok_or_else(|| Error::NotATarget {
@@ -94,7 +93,7 @@ pub fn scan_staged(
             tag: None,
         });
     }
-    let mut report = gate.finish(&[], min_confidence, &workdir.display().to_string());
+    let mut report = gate.finish(&[], findings, &workdir.display().to_string());
     for finding in &mut report.findings {
         finding.in_head = true; // staged: what the commit will hold
     }

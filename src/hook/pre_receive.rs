@@ -14,11 +14,11 @@ use gix::ObjectId;
 
 use crate::collect::Limits;
 use crate::error::{Error, Result};
-use crate::model::{Confidence, SkipReason};
+use crate::model::SkipReason;
 use crate::objects::{fetch, repository, Fetched, Layered, Objects};
 use crate::pipeline::gate::{GateScan, Introduction};
 use crate::pipeline::range::ref_commits;
-use crate::report::Report;
+use crate::report::{FindingOptions, Report};
 use crate::scan::Engine;
 
 /// One line of git's pre-receive input: `<old> <new> <ref>`.
@@ -94,7 +94,7 @@ pub fn scan_push(
     quarantine: Option<&Path>,
     engine: &Engine,
     limits: Limits,
-    min_confidence: Confidence,
+    findings: &FindingOptions,
 ) -> Result<PushScan> {
     let repo = repository::open(git_dir)?.ok_or_else(|| Error::NotATarget {
         path: git_dir.to_path_buf(),
@@ -207,7 +207,7 @@ pub fn scan_push(
         }
     };
     gate.commits(&commits);
-    let report = gate.finish(&tips, min_confidence, &target);
+    let report = gate.finish(&tips, findings, &target);
     Ok(PushScan {
         report,
         used_quarantine: pushed.is_some(),

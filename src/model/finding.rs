@@ -44,9 +44,12 @@ pub struct Finding {
     pub confidence: Confidence,
     /// The secret (redacted on request when printed).
     pub secret: String,
-    /// SHA-256 of the secret, to correlate findings without holding the secret.
-    pub secret_sha256: String,
-    /// SHA-256 of detector id, NUL, secret: what baselines and allow lists store.
+    /// SHA-256 of the secret, to correlate findings across tools; absent when the report is
+    /// redacted, since anyone can hash a word list against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_sha256: Option<String>,
+    /// What baselines, allow lists and SARIF store: keyed (`hmac:`) or slow (`argon2id:`), never
+    /// a bare hash of the secret (see `model::fingerprint`).
     pub fingerprint: String,
     /// The whole matched text.
     #[serde(rename = "match")]

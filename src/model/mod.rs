@@ -5,6 +5,7 @@
 
 pub mod confidence;
 pub mod finding;
+pub mod fingerprint;
 pub mod hashing;
 pub mod ids;
 pub mod skip;
@@ -12,7 +13,8 @@ pub mod verification;
 
 pub use confidence::Confidence;
 pub use finding::{CommitInfo, Fields, Finding, Location, Source};
-pub use hashing::{fingerprint, hex, sha256_hex};
+pub use fingerprint::Fingerprinter;
+pub use hashing::{hex, sha256_hex};
 pub use ids::Oid;
 pub use skip::{human_bytes, Counts, Coverage, SkipReason, Skipped};
 pub use verification::{Outcome, Status};

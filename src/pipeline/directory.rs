@@ -28,7 +28,7 @@ pub fn scan(
         collector.finish(),
         Coverage::Audit,
         &paths,
-        options.min_confidence,
+        &options.findings,
     )
 }
 

@@ -22,11 +22,11 @@ use gix::ObjectId;
 
 use super::{elapsed_ms, finish};
 use crate::collect::{Collector, Found, Limits};
-use crate::model::{CommitInfo, Confidence, Coverage, SkipReason, Source};
+use crate::model::{CommitInfo, Coverage, SkipReason, Source};
 use crate::objects::commit::{self, Commit};
 use crate::objects::tree::blob_at;
 use crate::objects::{fetch, Fetched, Objects};
-use crate::report::{Attribution, BlobPlace, Report};
+use crate::report::{Attribution, BlobPlace, FindingOptions, Report};
 use crate::scan::line_counts::{lines, LineCounts};
 use crate::scan::{BlobMatch, Engine};
 use crate::source::changes::{blobs_below, introduced};
@@ -190,7 +190,7 @@ impl<'a> GateScan<'a> {
 
     /// Attributes the matches to the commits that added their lines and builds the report;
     /// `tips` are the commits whose trees decide `in_head` (the range's end, the pushed tips).
-    pub fn finish(self, tips: &[ObjectId], min_confidence: Confidence, target: &str) -> Report {
+    pub fn finish(self, tips: &[ObjectId], options: &FindingOptions, target: &str) -> Report {
         let engine = self.collector.engine();
         let collected = self.collector.finish();
         let attribution = AddedLines::new(
@@ -200,13 +200,7 @@ impl<'a> GateScan<'a> {
             &collected.found,
             tips,
         );
-        let mut report = finish(
-            engine,
-            collected,
-            Coverage::Gate,
-            &attribution,
-            min_confidence,
-        );
+        let mut report = finish(engine, collected, Coverage::Gate, &attribution, options);
         report.target = target.to_string();
         report.stats.commits = self.commits;
         report.stats.duration_ms = elapsed_ms(self.started);

@@ -97,7 +97,7 @@ pub fn scan(
         collected,
         Coverage::Audit,
         &provenance,
-        options.min_confidence,
+        &options.findings,
     );
     report.complete &= !provenance.shallow;
     report.warnings = warnings;

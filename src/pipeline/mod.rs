@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use crate::collect::{Collected, Limits};
 use crate::error::{Error, Result};
-use crate::model::{Confidence, Coverage};
+use crate::model::Coverage;
 use crate::objects::repository;
-use crate::report::{build_findings, Attribution, Report};
+use crate::report::{build_findings, Attribution, FindingOptions, Report};
 use crate::scan::Engine;
 
 /// How much of a repository to read.
@@ -50,8 +50,8 @@ pub struct ScanOptions {
     pub threads: usize,
     /// What not to scan.
     pub limits: Limits,
-    /// Findings below this are not reported.
-    pub min_confidence: Confidence,
+    /// Which findings are reported, and how they are fingerprinted.
+    pub findings: FindingOptions,
 }
 
 /// Progress counters a caller may poll from another thread (for a progress bar).
@@ -87,7 +87,7 @@ pub fn scan(options: &ScanOptions, engine: &Engine, progress: &ScanProgress) -> 
                     let selection = range::commits(repo, from, to)?;
                     let mut gate = gate::GateScan::new(&repo.objects, engine, options.limits);
                     gate.commits(&selection.commits);
-                    let mut report = gate.finish(&[selection.tip], options.min_confidence, "");
+                    let mut report = gate.finish(&[selection.tip], &options.findings, "");
                     report.warnings.extend(selection.note);
                     report
                 }
@@ -151,13 +151,13 @@ pub fn finish(
     mut collected: Collected,
     coverage: Coverage,
     attribution: &dyn Attribution,
-    min_confidence: Confidence,
+    options: &FindingOptions,
 ) -> Report {
     for skipped in &mut collected.skipped {
         skipped.unread = coverage.incomplete_without(skipped.reason);
     }
     let complete = !collected.skipped.iter().any(|s| s.unread);
-    let findings = build_findings(engine, collected.found, min_confidence, attribution);
+    let findings = build_findings(engine, collected.found, options, attribution);
     Report::new(
         "",
         collected.counts,

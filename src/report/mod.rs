@@ -6,6 +6,7 @@ pub mod advice;
 pub mod human;
 pub mod json;
 pub mod push;
+pub mod redact;
 pub mod sarif;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,13 +16,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::collect::Found;
 use crate::model::{
-    fingerprint, sha256_hex, CommitInfo, Confidence, Counts, Finding, Location, Oid, Outcome,
+    sha256_hex, CommitInfo, Confidence, Counts, Finding, Fingerprinter, Location, Oid, Outcome,
     Skipped, Source,
 };
 use crate::scan::{BlobMatch, Engine};
+use rayon::prelude::*;
+pub use redact::{mask, Redactor};
 
-/// Version of the JSON report layout.
-pub const REPORT_VERSION: u32 = 1;
+/// Version of the JSON report layout: 2 since fingerprints are keyed or slow (`hmac:` or
+/// `argon2id:`), `secret_sha256` may be absent, and `redacted` says whether secrets were masked.
+pub const REPORT_VERSION: u32 = 2;
 
 /// A whole scan's result.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +36,10 @@ pub struct Report {
     pub tool: Tool,
     /// The scanned path as given.
     pub target: String,
+    /// Whether every secret was masked (`--redact`): such a report holds no secret and no hash of
+    /// one, and cannot drive `advise --replace-text`.
+    #[serde(default)]
+    pub redacted: bool,
     /// The repository scanned, when the target is a directory inside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
@@ -124,13 +132,33 @@ pub trait Attribution {
     fn refs(&self, id: &ObjectId) -> Vec<String>;
 }
 
-/// Groups matches into findings at or above `min_confidence`, placed by `attribution`.
+/// Which findings a report keeps, and how it names them.
+#[derive(Debug, Clone)]
+pub struct FindingOptions {
+    /// Findings below this are not reported.
+    pub min_confidence: Confidence,
+    /// How fingerprints are made (keyed, or slow without a key).
+    pub fingerprints: Fingerprinter,
+}
+
+impl FindingOptions {
+    /// Findings at `min_confidence` or above, fingerprinted without a key.
+    pub fn at(min_confidence: Confidence) -> Self {
+        FindingOptions {
+            min_confidence,
+            fingerprints: Fingerprinter::unkeyed(),
+        }
+    }
+}
+
+/// Groups matches into findings at or above the options' confidence, placed by `attribution`.
 pub fn build_findings(
     engine: &Engine,
     found: Vec<Found>,
-    min_confidence: Confidence,
+    options: &FindingOptions,
     attribution: &dyn Attribution,
 ) -> Vec<Finding> {
+    let min_confidence = options.min_confidence;
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
     // Ref names per finding, as a set: a file rewritten in thousands of commits of a repository
     // with hundreds of tags would make a list's `contains` quadratic.
@@ -160,8 +188,10 @@ pub fn build_findings(
                 name: detector.name.clone(),
                 family: detector.family.clone(),
                 confidence: m.confidence,
-                secret_sha256: sha256_hex(m.secret.as_bytes()),
-                fingerprint: fingerprint(&detector.id, &m.secret),
+                secret_sha256: Some(sha256_hex(m.secret.as_bytes())),
+                // Made below, once per finding and on every core: the slow scheme costs
+                // tens of milliseconds each.
+                fingerprint: String::new(),
                 secret: m.secret.clone(),
                 matched: m.matched.clone(),
                 fields: m.fields.clone(),
@@ -198,6 +228,11 @@ pub fn build_findings(
             finding
         })
         .collect();
+    findings.par_iter_mut().for_each(|finding| {
+        finding.fingerprint = options
+            .fingerprints
+            .fingerprint(&finding.detector, &finding.secret);
+    });
     for finding in &mut findings {
         finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
@@ -230,13 +265,6 @@ fn location_order(l: &Location) -> (bool, u64, Option<String>, u32, u32, Oid) {
     )
 }
 
-/// A secret with all but a short prefix masked, for output that may be shared.
-pub fn redact(secret: &str) -> String {
-    let shown = (secret.chars().count() / 6).min(4);
-    let prefix: String = secret.chars().take(shown).collect();
-    format!("{prefix}*****")
-}
-
 impl Report {
     /// A report of a finished scan; `complete` says whether it saw everything it was asked to
     /// (the pipeline decides that from what was skipped and the mode's coverage). Callers fill
@@ -253,6 +281,7 @@ impl Report {
             version: REPORT_VERSION,
             tool: Tool::default(),
             target: target.into(),
+            redacted: false,
             repository: None,
             complete,
             stats: Stats {
@@ -268,17 +297,31 @@ impl Report {
         }
     }
 
-    /// The report with every secret masked (in `secret` and in `match`).
+    /// The report with every secret of its findings masked wherever it appears (see
+    /// [`redact`]); a report already redacted is returned as it is.
     pub fn redacted(&self) -> Report {
+        self.redacted_also(std::iter::empty())
+    }
+
+    /// Like [`Report::redacted`], also masking `more` secrets: those of findings a caller dropped
+    /// (a baseline's, or not verified live) can still sit in the summaries and paths it shows.
+    pub fn redacted_also<'s>(&'s self, more: impl IntoIterator<Item = &'s str>) -> Report {
         let mut report = self.clone();
-        for finding in &mut report.findings {
-            let masked = redact(&finding.secret);
-            if !finding.secret.is_empty() {
-                finding.matched = finding.matched.replace(&finding.secret, &masked);
-            }
-            finding.secret = masked;
+        if !self.redacted {
+            let secrets = self.findings.iter().map(|f| f.secret.as_str()).chain(more);
+            Redactor::new(secrets).report(&mut report);
         }
         report
+    }
+
+    /// A finding's secret as shown where a whole secret never is (SARIF messages, the push
+    /// rejection): its mask, whether or not the report was redacted.
+    pub fn masked_secret(&self, finding: &Finding) -> String {
+        if self.redacted {
+            finding.secret.clone()
+        } else {
+            mask(&finding.secret)
+        }
     }
 
     /// The skipped objects that leave this report incomplete, for every place that names them.
@@ -289,20 +332,5 @@ impl Report {
     /// Whether any finding is reported.
     pub fn has_findings(&self) -> bool {
         !self.findings.is_empty()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redaction_never_shows_more_than_four_characters() {
-        assert_eq!(
-            redact("django-insecure-abcdefghijklmnopqrstuvwxyz"),
-            "djan*****"
-        );
-        assert_eq!(redact("hunter22"), "h*****");
-        assert_eq!(redact("abc"), "*****");
     }
 }

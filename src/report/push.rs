@@ -4,10 +4,13 @@
 
 use std::io::Write;
 
-use super::{redact, Report};
+use super::Report;
 
-/// Writes the rejection for `report`'s findings.
+/// Writes the rejection for `report`'s findings. The pusher may not be the one who should see a
+/// secret (a server's hook output can be logged), so the report is redacted here, whatever the
+/// caller passed: secrets are masked in summaries and paths too.
 pub fn write_rejection(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let report = &report.redacted();
     let count = report.findings.len();
     writeln!(
         out,
@@ -23,7 +26,7 @@ pub fn write_rejection(report: &Report, out: &mut dyn Write) -> std::io::Result<
             finding.confidence.as_str(),
             finding.detector
         )?;
-        writeln!(out, "    secret  {}", redact(&finding.secret))?;
+        writeln!(out, "    secret  {}", finding.secret)?;
         for location in &finding.locations {
             let commit = location
                 .commit

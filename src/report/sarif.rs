@@ -7,7 +7,7 @@ use std::io::Write;
 
 use serde_json::{json, Value};
 
-use super::{redact, Finding, Location, Report};
+use super::{Finding, Location, Report};
 use crate::detectors::DetectorSet;
 use crate::model::Confidence;
 
@@ -58,7 +58,7 @@ pub fn write_sarif(
     let results: Vec<Value> = report
         .findings
         .iter()
-        .map(|f| result(f, rule_index(&f.detector)))
+        .map(|f| result(f, &report.masked_secret(f), rule_index(&f.detector)))
         .collect();
     let notifications: Vec<Value> = report
         .warnings
@@ -98,7 +98,7 @@ pub fn write_sarif(
     writeln!(out)
 }
 
-fn result(f: &Finding, rule_index: Option<usize>) -> Value {
+fn result(f: &Finding, secret: &str, rule_index: Option<usize>) -> Value {
     let first = f.locations.first();
     let when = first
         .and_then(|l| l.commit.as_ref())
@@ -119,9 +119,9 @@ fn result(f: &Finding, rule_index: Option<usize>) -> Value {
     let mut result = json!({
         "ruleId": f.detector,
         "level": level(f.confidence),
-        "message": {"text": format!("{} {}{when}; {state}.", f.name, redact(&f.secret))},
+        "message": {"text": format!("{} {}{when}; {state}.", f.name, secret)},
         "locations": first.map(|l| vec![physical(l, None)]).unwrap_or_default(),
-        "partialFingerprints": {"blobhound/v1": f.fingerprint},
+        "partialFingerprints": {"blobhound/v2": f.fingerprint},
         "properties": {
             "blob": first.map(|l| l.blob),
             "commit": first.and_then(|l| l.commit.as_ref().map(|c| c.id)),

@@ -162,9 +162,9 @@ fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         result["locations"][0]["physicalLocation"]["region"]["startLine"],
         2
     );
-    assert!(result["partialFingerprints"]["blobhound/v1"]
+    assert!(result["partialFingerprints"]["blobhound/v2"]
         .as_str()
-        .is_some_and(|f| f.len() == 64));
+        .is_some_and(|f| f.starts_with("argon2id:") && f.len() == 73));
     assert!(
         !String::from_utf8_lossy(&output.stdout).contains(&key),
         "SARIF never carries the secret"

@@ -83,12 +83,20 @@ pub fn write_html(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             writeln!(out, "<li>{}</li>", esc(step))?;
         }
         writeln!(out, "</ol>")?;
-        if !e.commands.is_empty() {
-            writeln!(
-                out,
-                "<p>For this credential:</p>\n<pre>{}</pre>",
-                esc(&e.commands.join("\n"))
-            )?;
+        if !e.actions.is_empty() {
+            writeln!(out, "<p>For this credential:</p>")?;
+            for action in &e.actions {
+                if let Some(words) = &action.text {
+                    writeln!(out, "<p>{}</p>", esc(words))?;
+                }
+                if let Some(command) = &action.sh {
+                    writeln!(
+                        out,
+                        "<pre><code class=\"language-sh\">{}</code></pre>",
+                        esc(command)
+                    )?;
+                }
+            }
         }
         if !e.references.is_empty() {
             writeln!(out, "<ul>")?;

@@ -1,4 +1,12 @@
 //! The rotation plan as Markdown, for issues, pull requests and terminals.
+//!
+//! Text from a finding (a path, a commit summary, a name from a user's detector file) is data, not
+//! markup: a path like `<img src=x onerror=...>` or `[click](https://evil)` must show as written
+//! wherever the plan is rendered. So every such text goes through [`text`], which backslash-escapes
+//! the characters that open markup inside a line (CommonMark renders `\<` as a literal `<`) and
+//! folds line breaks, which would otherwise end a table row or start a new block. Such text never
+//! starts a line, so the characters that matter only there (`#`, `-`, `1.`) need nothing. Commands go in fenced blocks, where
+//! nothing is markup, and no command line starts with a fence.
 
 use std::io::Write;
 
@@ -6,7 +14,7 @@ use super::{Entry, Plan};
 
 /// Writes `plan` as Markdown.
 pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
-    writeln!(out, "# Rotation plan for {}\n", plan.target)?;
+    writeln!(out, "# Rotation plan for {}\n", text(&plan.target))?;
     if !plan.complete {
         writeln!(
             out,
@@ -22,16 +30,16 @@ pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     for e in &plan.entries {
         writeln!(
             out,
-            "| {} | {} | `{}` | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             e.priority,
             e.urgency.label(),
-            cell(&e.secret),
-            cell(&e.name),
+            code(&e.secret).replace('|', "\\|"),
+            text(&e.name),
             e.first_commit
                 .as_ref()
-                .map(|c| format!("{} ({})", c.id.short(), c.date))
+                .map(|c| text(&format!("{} ({})", c.id.short(), c.date)))
                 .unwrap_or_else(|| "none".into()),
-            cell(&e.paths.first().cloned().unwrap_or_default())
+            text(&e.paths.first().cloned().unwrap_or_default())
         )?;
     }
     writeln!(out)?;
@@ -50,38 +58,106 @@ fn write_entry(e: &Entry, out: &mut dyn Write) -> std::io::Result<()> {
         out,
         "## {}. {} ({})\n",
         e.priority,
-        e.name,
+        text(&e.name),
         e.urgency.label()
     )?;
-    writeln!(out, "- secret: `{}`", e.secret)?;
-    writeln!(out, "- why here: {}", e.why)?;
+    writeln!(out, "- secret: {}", code(&e.secret))?;
+    writeln!(out, "- why here: {}", text(&e.why))?;
     if !e.paths.is_empty() {
-        writeln!(out, "- paths: {}", e.paths.join(", "))?;
+        let paths: Vec<String> = e.paths.iter().map(|p| text(p)).collect();
+        writeln!(out, "- paths: {}", paths.join(", "))?;
     }
-    writeln!(out, "- id: `{}`\n", e.fingerprint)?;
+    writeln!(out, "- id: {}\n", text(&e.fingerprint))?;
+    // The summary, steps and references come from the detector file, written as Markdown.
     if !e.summary.is_empty() {
         writeln!(out, "{}\n", e.summary)?;
     }
     for (i, step) in e.steps.iter().enumerate() {
         writeln!(out, "{}. {step}", i + 1)?;
     }
-    if !e.commands.is_empty() {
+    if !e.actions.is_empty() {
         writeln!(out, "\nFor this credential:\n")?;
-        writeln!(out, "```sh")?;
-        for command in &e.commands {
-            writeln!(out, "{command}")?;
+        for action in &e.actions {
+            if let Some(words) = &action.text {
+                writeln!(out, "{}\n", text(words))?;
+            }
+            if let Some(command) = &action.sh {
+                writeln!(out, "```sh\n{command}\n```\n")?;
+            }
         }
-        writeln!(out, "```")?;
     }
     if !e.references.is_empty() {
         writeln!(out)?;
         for reference in &e.references {
-            writeln!(out, "- <{reference}>")?;
+            if reference.starts_with("https://")
+                && !reference
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || "<>\"`".contains(c))
+            {
+                writeln!(out, "- <{reference}>")?;
+            } else {
+                writeln!(out, "- {}", text(reference))?;
+            }
         }
     }
     writeln!(out)
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('`', "'")
+/// Characters that start markup inside a line: HTML and entities, code, emphasis, links and
+/// images, tables, strike-through, and the escape itself.
+const MARKUP: &str = "\\`*_[]<>|&~!";
+
+/// `raw` as literal Markdown text: markup characters backslash-escaped, line breaks and other
+/// control characters turned into spaces.
+pub fn text(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len() + raw.len() / 4);
+    for c in raw.chars() {
+        if MARKUP.contains(c) {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// `raw` as a code span, shown exactly as it is (with `--show-secrets`, a secret must be copied
+/// as it is): fenced by more backticks than any run inside it, line breaks folded to spaces. In a
+/// table cell, GitHub's tables also need each `|` escaped, even there.
+pub fn code(raw: &str) -> String {
+    let folded: String = raw
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let longest_run = folded.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest_run + 1);
+    let pad = if folded.starts_with('`') || folded.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{folded}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{code, text};
+
+    #[test]
+    fn code_spans_hold_any_text() {
+        assert_eq!(code("a*b_<c>"), "`a*b_<c>`");
+        assert_eq!(code("a``b`"), "``` a``b` ```");
+        assert_eq!(code("a\nb"), "`a b`");
+    }
+
+    #[test]
+    fn markup_from_findings_is_escaped() {
+        assert_eq!(
+            text("<script>[x](y)|`\n2021-11-19"),
+            r"\<script\>\[x\](y)\|\` 2021-11-19"
+        );
+    }
 }

@@ -7,6 +7,7 @@
 
 mod html;
 mod markdown;
+mod quote;
 
 use std::cmp::Reverse;
 
@@ -16,10 +17,11 @@ use serde_json::Value;
 pub use html::write_html;
 pub use markdown::write_markdown;
 
-use super::{redact, Finding, Report};
+use super::{Finding, Report};
 use crate::detectors::DetectorSet;
 use crate::model::CommitInfo;
 use crate::model::{Outcome, Status};
+use quote::{js_string, sh, sql_ident, sql_string};
 
 /// Why an entry is as urgent as it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -59,7 +61,7 @@ pub struct Entry {
     pub name: String,
     /// Detector family.
     pub family: String,
-    /// The secret, redacted unless asked otherwise.
+    /// The secret, masked unless asked otherwise.
     pub secret: String,
     /// Fingerprint (for baselines and allow lists).
     pub fingerprint: String,
@@ -81,10 +83,38 @@ pub struct Entry {
     pub summary: String,
     /// The detector's rotation steps.
     pub steps: Vec<String>,
-    /// Commands for this very credential.
-    pub commands: Vec<String>,
+    /// What to do for this very credential: prose, and commands safe to paste.
+    pub actions: Vec<Action>,
     /// Provider documentation.
     pub references: Vec<String>,
+}
+
+/// One step for one credential: words, or a shell command to paste as it stands (every value
+/// from the finding in it is quoted, see `quote`).
+#[derive(Debug, Clone, Serialize)]
+pub struct Action {
+    /// What to do, in words; never part of a command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// A command (one or more lines) for `sh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sh: Option<String>,
+}
+
+impl Action {
+    fn say(text: impl Into<String>) -> Self {
+        Action {
+            text: Some(text.into()),
+            sh: None,
+        }
+    }
+
+    fn run(command: impl Into<String>) -> Self {
+        Action {
+            text: None,
+            sh: Some(command.into()),
+        }
+    }
 }
 
 /// The whole plan.
@@ -100,12 +130,20 @@ pub struct Plan {
     pub history: Vec<String>,
 }
 
-/// Builds the plan for `report`.
+/// Builds the plan for `report`; unless `show_secrets`, from the report redacted, so that no
+/// secret reaches the plan through a path, a commit summary or a field either.
 pub fn plan(report: &Report, detectors: &DetectorSet, show_secrets: bool) -> Plan {
+    let redacted;
+    let report = if show_secrets {
+        report
+    } else {
+        redacted = report.redacted();
+        &redacted
+    };
     let mut entries: Vec<Entry> = report
         .findings
         .iter()
-        .map(|f| entry(f, detectors, show_secrets))
+        .map(|f| entry(f, detectors))
         .collect();
     entries.sort_by_key(|e| {
         (
@@ -130,7 +168,7 @@ fn seconds(date: &str) -> i64 {
     gix::date::parse(date, None).map_or(0, |t| t.seconds)
 }
 
-fn entry(finding: &Finding, detectors: &DetectorSet, show_secrets: bool) -> Entry {
+fn entry(finding: &Finding, detectors: &DetectorSet) -> Entry {
     let urgency = if finding.verification.status == Status::Live {
         Urgency::Live
     } else if finding.in_head {
@@ -164,11 +202,7 @@ fn entry(finding: &Finding, detectors: &DetectorSet, show_secrets: bool) -> Entr
         detector: finding.detector.clone(),
         name: finding.name.clone(),
         family: finding.family.clone(),
-        secret: if show_secrets {
-            finding.secret.clone()
-        } else {
-            redact(&finding.secret)
-        },
+        secret: finding.secret.clone(),
         fingerprint: finding.fingerprint.clone(),
         verification: finding.verification.clone(),
         in_head: finding.in_head,
@@ -179,7 +213,7 @@ fn entry(finding: &Finding, detectors: &DetectorSet, show_secrets: bool) -> Entr
         paths,
         summary: advice.summary,
         steps: advice.steps,
-        commands: commands(finding),
+        actions: actions(finding),
         references: advice.references,
     }
 }
@@ -237,83 +271,155 @@ fn field<'f>(finding: &'f Finding, name: &str) -> Option<&'f str> {
     finding.fields.get(name).and_then(Value::as_str)
 }
 
-/// Commands for this credential: the exact rotation statement for a database user, the AWS CLI
-/// calls for a key id, the command that makes a new Django key.
-fn commands(finding: &Finding) -> Vec<String> {
+/// What to do for this very credential: the exact rotation statement for a database user, the AWS
+/// CLI calls for a key id, the command that makes a new Django key. Prose and commands are kept
+/// apart, so that every command block can be pasted as it stands.
+fn actions(finding: &Finding) -> Vec<Action> {
     match finding.family.as_str() {
-        "database" => database_commands(finding),
-        "aws" => aws_commands(finding),
-        "django" => vec![
-            "python -c 'from django.core.management.utils import get_random_secret_key; print(get_random_secret_key())'".into(),
-        ],
+        "database" => database_actions(finding),
+        "aws" => aws_actions(finding),
+        "django" => vec![Action::run(
+            "python -c 'from django.core.management.utils import get_random_secret_key; print(get_random_secret_key())'",
+        )],
         _ => Vec::new(),
     }
 }
 
-fn database_commands(finding: &Finding) -> Vec<String> {
+/// A client command that reads SQL from a quoted here-document: the shell expands nothing in
+/// it, and values in it are SQL-quoted. No value holds a line break (see `quote::value`), so
+/// none can end the here-document early.
+fn with_sql(client: String, sql: String) -> String {
+    format!("{client} <<'SQL'\n{sql}\nSQL")
+}
+
+fn database_actions(finding: &Finding) -> Vec<Action> {
     let engine = field(finding, "scheme")
         .or_else(|| field(finding, "engine"))
         .unwrap_or("")
         .to_ascii_lowercase();
-    let user = field(finding, "username").unwrap_or("<user>");
-    let host = field(finding, "host").unwrap_or("<host>");
+    let user = quote::value(field(finding, "username"), "<user>");
+    let host = sh(quote::value(field(finding, "host"), "<host>"));
+    let admin = sh("<admin>");
+    let new_password = "<new password>";
     let mut out = Vec::new();
     if engine.starts_with("postgres") || engine.contains("postgresql") || engine.contains("postgis")
     {
-        out.push(format!(
-            "psql -h {host} -U <admin> -c \"ALTER ROLE \\\"{user}\\\" WITH PASSWORD '<new password>';\""
-        ));
-        out.push("Allow connections only from the application's network: pg_hba.conf, and the firewall or security group in front of port 5432.".into());
+        out.push(Action::run(with_sql(
+            format!("psql -h {host} -U {admin} -d postgres"),
+            format!(
+                "ALTER ROLE {} WITH PASSWORD {};",
+                sql_ident(user),
+                sql_string(new_password)
+            ),
+        )));
+        out.push(Action::say("Allow connections only from the application's network: pg_hba.conf, and the firewall or security group in front of port 5432."));
     } else if engine.starts_with("mysql")
         || engine.starts_with("mariadb")
         || engine.contains(".mysql")
     {
-        out.push(format!("mysql -h {host} -u <admin> -p -e \"SELECT user, host FROM mysql.user WHERE user = '{user}';\""));
-        out.push(format!("mysql -h {host} -u <admin> -p -e \"ALTER USER '{user}'@'<host from above>' IDENTIFIED BY '<new password>';\""));
-        out.push("Allow connections only from the application's network: bind-address, the user's host part, and the firewall or security group in front of port 3306.".into());
+        let client = format!("mysql -h {host} -u {admin} -p");
+        out.push(Action::say("Find the hosts the user may connect from:"));
+        out.push(Action::run(with_sql(
+            client.clone(),
+            format!(
+                "SELECT user, host FROM mysql.user WHERE user = {};",
+                sql_string(user)
+            ),
+        )));
+        out.push(Action::say(
+            "Then, for each host listed (put it in place of <host from above>):",
+        ));
+        out.push(Action::run(with_sql(
+            client,
+            format!(
+                "ALTER USER {}@{} IDENTIFIED BY {};",
+                sql_string(user),
+                sql_string("<host from above>"),
+                sql_string(new_password)
+            ),
+        )));
+        out.push(Action::say("Allow connections only from the application's network: bind-address, the user's host part, and the firewall or security group in front of port 3306."));
     } else if engine.starts_with("redis") {
         if user == "<user>" || user == "default" {
-            out.push(format!("redis-cli -h {host} CONFIG SET requirepass '<new password>'   (then set requirepass in redis.conf too)"));
-        } else {
-            out.push(format!(
-                "redis-cli -h {host} ACL SETUSER {user} resetpass '><new password>'"
+            out.push(Action::run(format!(
+                "redis-cli -h {host} CONFIG SET requirepass {}",
+                sh(new_password)
+            )));
+            out.push(Action::say(
+                "Set requirepass in redis.conf too, so that a restart keeps the new password.",
             ));
-            out.push(format!("redis-cli -h {host} ACL SAVE"));
+        } else {
+            out.push(Action::run(format!(
+                "redis-cli -h {host} ACL SETUSER {} resetpass {}\nredis-cli -h {host} ACL SAVE",
+                sh(user),
+                sh(&format!(">{new_password}"))
+            )));
         }
-        out.push("Keep Redis off public networks: bind to private addresses, protected-mode yes, and a firewall in front of port 6379.".into());
+        out.push(Action::say("Keep Redis off public networks: bind to private addresses, protected-mode yes, and a firewall in front of port 6379."));
     } else if engine.starts_with("amqp") {
-        out.push(format!(
-            "rabbitmqctl change_password {user} '<new password>'"
-        ));
-        out.push("Allow AMQP only from the application's network (firewall or security group in front of port 5672/5671).".into());
+        out.push(Action::run(format!(
+            "rabbitmqctl change_password {} {}",
+            sh(user),
+            sh(new_password)
+        )));
+        out.push(Action::say("Allow AMQP only from the application's network (firewall or security group in front of port 5672/5671)."));
     } else if engine.starts_with("mongodb") {
-        out.push(format!(
-            "mongosh \"mongodb://{host}\" --eval 'db.getSiblingDB(\"admin\").changeUserPassword(\"{user}\", passwordPrompt())'"
-        ));
-        out.push("Allow connections only from the application's network (IP access list or firewall in front of port 27017).".into());
+        let host = quote::value(field(finding, "host"), "<host>");
+        out.push(Action::run(format!(
+            "mongosh {} --eval {}",
+            sh(&format!("mongodb://{host}")),
+            sh(&format!(
+                "db.getSiblingDB(\"admin\").changeUserPassword({}, passwordPrompt())",
+                js_string(user)
+            ))
+        )));
+        out.push(Action::say("Allow connections only from the application's network (IP access list or firewall in front of port 27017)."));
     }
     out
 }
 
-fn aws_commands(finding: &Finding) -> Vec<String> {
+/// An access key id as AWS makes them (upper-case letters and digits), or a placeholder.
+fn access_key_id(finding: &Finding) -> &str {
     let lone_id = (finding.secret.len() == 20).then_some(finding.secret.as_str());
-    let id = field(finding, "access_key_id")
+    field(finding, "access_key_id")
         .or(lone_id)
-        .unwrap_or("<access key id>");
-    let mut out = vec![
-        format!("aws iam get-access-key-last-used --access-key-id {id}"),
-        "aws iam create-access-key --user-name <user>   (deploy the new key where the old one was used)".to_string(),
-        format!("aws iam update-access-key --user-name <user> --access-key-id {id} --status Inactive"),
-        format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={id}   (in every region)"),
-        format!("aws iam delete-access-key --user-name <user> --access-key-id {id}"),
-    ];
-    if id.starts_with("ASIA") {
-        out = vec![
-            format!("aws cloudtrail lookup-events --lookup-attributes AttributeKey=AccessKeyId,AttributeValue={id}   (find the role that issued it)"),
-            "Revoke the role's active sessions (IAM console: Roles > the role > Revoke active sessions), which denies every session issued before now.".to_string(),
+        .filter(|id| {
+            (16..=128).contains(&id.len())
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        })
+        .unwrap_or("<access key id>")
+}
+
+fn aws_actions(finding: &Finding) -> Vec<Action> {
+    let raw = access_key_id(finding);
+    let id = sh(raw);
+    let user = sh("<user>");
+    let lookup = format!(
+        "aws cloudtrail lookup-events --lookup-attributes {}",
+        sh(&format!("AttributeKey=AccessKeyId,AttributeValue={raw}"))
+    );
+    if raw.starts_with("ASIA") {
+        return vec![
+            Action::say("Find the role that issued the temporary key:"),
+            Action::run(lookup),
+            Action::say("Revoke the role's active sessions (IAM console: Roles > the role > Revoke active sessions), which denies every session issued before now."),
         ];
     }
-    out
+    vec![
+        Action::run(format!("aws iam get-access-key-last-used --access-key-id {id}")),
+        Action::say("Make a new key and deploy it where the old one was used:"),
+        Action::run(format!("aws iam create-access-key --user-name {user}")),
+        Action::say("Deactivate the old key, then look for its use in every region:"),
+        Action::run(format!(
+            "aws iam update-access-key --user-name {user} --access-key-id {id} --status Inactive\n{lookup}"
+        )),
+        Action::say("Once nothing breaks, delete it:"),
+        Action::run(format!(
+            "aws iam delete-access-key --user-name {user} --access-key-id {id}"
+        )),
+    ]
 }
 
 /// How to take the secrets out of history, for every family.

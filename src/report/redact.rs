@@ -1,0 +1,161 @@
+//! Redaction: a report that may be shared holds no secret and no bare hash of one.
+//!
+//! Masking only a finding's `secret` field is not enough: the same secret can sit in a commit
+//! summary ("rotate key sk_live_..."), in a path (`keys/AKIA....json`), in a tag's name, in another
+//! finding's match, or in a field. So every free-text string the report carries is searched for
+//! every known secret at once, and each occurrence is replaced by its mask. The walk is over the
+//! typed report (one function per type, below), so a field added to a type is visible here, and
+//! the integration tests plant a secret in each place and read every output format for it.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde_json::Value;
+
+use super::{Report, Submodule};
+use crate::model::{CommitInfo, Finding, Location, Skipped};
+
+/// Secrets shorter than this are masked in their own finding only: masking every `abc` in every
+/// path would make a report unreadable, and no detector reports a secret that short.
+const SHORTEST_SEARCHED: usize = 4;
+
+/// A secret with all but a short prefix masked: at most a sixth of it, never more than four
+/// characters, so the mask says which secret it is without giving it away.
+pub fn mask(secret: &str) -> String {
+    let shown = (secret.chars().count() / 6).min(4);
+    let prefix: String = secret.chars().take(shown).collect();
+    format!("{prefix}*****")
+}
+
+/// Replaces every known secret in a text by its mask.
+pub struct Redactor {
+    searcher: Option<AhoCorasick>,
+    masks: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor for `secrets` (duplicates and short ones are fine).
+    pub fn new<'s>(secrets: impl IntoIterator<Item = &'s str>) -> Self {
+        let mut secrets: Vec<&str> = secrets
+            .into_iter()
+            .filter(|s| s.chars().count() >= SHORTEST_SEARCHED)
+            .collect();
+        secrets.sort_unstable();
+        secrets.dedup();
+        // Leftmost-longest: a secret that contains another is masked whole.
+        let searcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&secrets)
+            .ok();
+        Redactor {
+            searcher,
+            masks: secrets.iter().map(|s| mask(s)).collect(),
+        }
+    }
+
+    /// `text` with every secret masked.
+    pub fn text(&self, text: &str) -> String {
+        match &self.searcher {
+            Some(searcher) if !self.masks.is_empty() => {
+                let mut out = String::with_capacity(text.len());
+                searcher.replace_all_with(text, &mut out, |m, _, out| {
+                    out.push_str(&self.masks[m.pattern().as_usize()]);
+                    true
+                });
+                out
+            }
+            _ => text.to_string(),
+        }
+    }
+
+    fn in_place(&self, text: &mut String) {
+        *text = self.text(text);
+    }
+
+    fn option(&self, text: &mut Option<String>) {
+        if let Some(text) = text {
+            self.in_place(text);
+        }
+    }
+
+    fn value(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => self.in_place(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.value(v)),
+            Value::Object(map) => map.values_mut().for_each(|v| self.value(v)),
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+
+    fn commit(&self, commit: &mut Option<CommitInfo>) {
+        if let Some(c) = commit {
+            self.in_place(&mut c.author);
+            self.in_place(&mut c.email);
+            self.in_place(&mut c.summary);
+        }
+    }
+
+    fn location(&self, location: &mut Location) {
+        self.option(&mut location.path);
+        self.option(&mut location.tag);
+        self.commit(&mut location.commit);
+        self.commit(&mut location.unreachable_commit);
+    }
+
+    fn finding(&self, finding: &mut Finding) {
+        let own = mask(&finding.secret);
+        if !finding.secret.is_empty() {
+            finding.matched = finding.matched.replace(&finding.secret, &own);
+        }
+        self.in_place(&mut finding.matched);
+        finding.secret = own;
+        finding.secret_sha256 = None;
+        for value in finding.fields.values_mut() {
+            self.value(value);
+        }
+        finding.locations.iter_mut().for_each(|l| self.location(l));
+        finding.refs.iter_mut().for_each(|r| self.in_place(r));
+        self.option(&mut finding.verification.detail);
+    }
+
+    fn skipped(&self, skipped: &mut Skipped) {
+        self.option(&mut skipped.detail);
+    }
+
+    fn submodule(&self, submodule: &mut Submodule) {
+        self.in_place(&mut submodule.path);
+    }
+
+    /// `report` with every secret masked wherever it appears, and no hash of a secret left.
+    pub fn report(&self, report: &mut Report) {
+        self.in_place(&mut report.target);
+        self.option(&mut report.repository);
+        report.warnings.iter_mut().for_each(|w| self.in_place(w));
+        report.skipped.iter_mut().for_each(|s| self.skipped(s));
+        report.submodules.iter_mut().for_each(|s| self.submodule(s));
+        report.findings.iter_mut().for_each(|f| self.finding(f));
+        report.redacted = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_never_show_more_than_four_characters() {
+        assert_eq!(
+            mask("django-insecure-abcdefghijklmnopqrstuvwxyz"),
+            "djan*****"
+        );
+        assert_eq!(mask("hunter22"), "h*****");
+        assert_eq!(mask("abc"), "*****");
+    }
+
+    #[test]
+    fn every_occurrence_of_every_secret_is_masked() {
+        let redactor = Redactor::new(["Summer2024!", "Summer2024!xyz", "ab"]);
+        assert_eq!(
+            redactor.text("keys/Summer2024!xyz.txt and Summer2024! ab"),
+            "keys/Su*****.txt and S***** ab"
+        );
+    }
+}
