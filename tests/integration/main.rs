@@ -12,6 +12,7 @@ mod gate;
 mod history;
 mod hooks;
 mod introduced;
+mod leaks;
 mod sandbox;
 mod servers;
 mod unread;

@@ -24,16 +24,28 @@ impl Sandbox {
 
     /// A fresh Django-style secret key (50 characters of Django's alphabet).
     pub fn django_key(&mut self) -> String {
-        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)";
-        (0..50)
+        self.random(b"abcdefghijklmnopqrstuvwxyz0123456789!@#%^&*(-_=+)", 50)
+    }
+
+    /// `len` characters of `alphabet` from the seeded generator.
+    pub fn random(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len)
             .map(|_| {
                 self.seed = self
                     .seed
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                ALPHABET[(self.seed >> 33) as usize % ALPHABET.len()] as char
+                alphabet[(self.seed >> 33) as usize % alphabet.len()] as char
             })
             .collect()
+    }
+
+    /// A password of letters and digits, as a generator would make one.
+    pub fn password(&mut self) -> String {
+        self.random(
+            b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789",
+            20,
+        )
     }
 
     /// A bare repository with push options advertised.
