@@ -72,6 +72,7 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
                 set.extend_from_dir(&dir)?;
             }
             let engine = Engine::new(set)?;
+            selftest::check_user_detectors(&engine)?;
             let mut examples = Vec::new();
             for path in &corpus {
                 let text = std::fs::read_to_string(path)
@@ -157,12 +158,17 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
             print(&out, Status::Clean)
         }
         DetectorsCommand::Check { dir } => {
-            let set = match dir {
-                Some(dir) => DetectorSet::from_dir(&dir)?,
-                None => DetectorSet::builtin().context("loading built-in detectors")?,
+            let builtin = DetectorSet::builtin().context("loading built-in detectors")?;
+            let (engine, collisions) = match dir {
+                Some(dir) => {
+                    let set = DetectorSet::from_dir(&dir)?;
+                    let collisions = selftest::collisions(&set, &builtin);
+                    (Engine::new(set)?, collisions)
+                }
+                None => (Engine::new(builtin)?, Vec::new()),
             };
-            let engine = Engine::new(set)?;
-            let outcome = selftest::run(&engine);
+            let mut outcome = selftest::run(&engine);
+            outcome.failures.splice(0..0, collisions);
             for failure in &outcome.failures {
                 outln!(
                     out,

@@ -15,7 +15,7 @@ use blobhound::model::{human_bytes, SkipReason};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
 use blobhound::report::{FindingOptions, Redactor};
-use blobhound::scan::Engine;
+use blobhound::scan::{selftest, Engine};
 use clap::{Args, Subcommand};
 
 use super::fingerprint::FingerprintArgs;
@@ -110,8 +110,10 @@ fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
     if let Some(dir) = &common.detectors {
         set.extend_from_dir(dir)?;
     }
+    let engine = Engine::new(set)?;
+    selftest::check_user_detectors(&engine)?;
     Ok(HookSetup {
-        engine: Engine::new(set)?,
+        engine,
         limits: Limits {
             max_blob_size: common.max_blob_size,
             scan_binary: true,

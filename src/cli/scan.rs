@@ -17,7 +17,7 @@ use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
 use blobhound::report::{FindingOptions, Report};
-use blobhound::scan::Engine;
+use blobhound::scan::{selftest, Engine};
 use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
@@ -277,6 +277,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter
     }
     let set = set.select(&args.only, &args.skip)?;
     let engine = Engine::new(set)?;
+    selftest::check_user_detectors(&engine)?;
     let fingerprints = args.fingerprints.fingerprinter()?;
 
     let options = ScanOptions {

@@ -137,12 +137,17 @@ impl DetectorSet {
                 )));
             }
         }
-        let detectors = self
+        let detectors: Vec<Detector> = self
             .detectors
             .into_iter()
             .filter(|d| only.is_empty() || only.contains(&d.id))
             .filter(|d| !skip.contains(&d.id))
             .collect();
+        if detectors.is_empty() {
+            return Err(Error::Usage(
+                "--only and --skip leave no detector to run: a scan would find nothing".into(),
+            ));
+        }
         Ok(DetectorSet { detectors })
     }
 
@@ -190,6 +195,14 @@ fn compile_with(origin: &str, text: &str, when: Compilation) -> Result<Detector>
         return Err(fail(format!(
             "window_lines {:?}: at most {MAX_WINDOW_LINES} lines either side",
             spec.window_lines
+        )));
+    }
+    // NaN would compare false with every entropy (a floor that lets nothing through, or everything,
+    // depending on how the comparison is written); no byte string has more than 8 bits per byte.
+    if !(0.0..=8.0).contains(&spec.min_entropy) {
+        return Err(fail(format!(
+            "min_entropy {} must be a number from 0 to 8 (bits per byte)",
+            spec.min_entropy
         )));
     }
     let pattern = Pattern::new(&spec.regex, when).map_err(fail)?;

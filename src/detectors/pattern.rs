@@ -37,8 +37,12 @@ impl Pattern {
             .build()
             .parse(source)
             .map_err(|e| format!("regex does not compile: {e}"))?;
-        if !has_group(&hir, "secret") {
+        let Some(secret) = group(&hir, "secret") else {
             return Err("regex has no named group `secret`".into());
+        };
+        // An empty secret would be a finding of nothing, fingerprinted and reported HIGH.
+        if secret.properties().minimum_len() == Some(0) {
+            return Err("the `secret` group can match an empty string".into());
         }
         let pattern = Pattern {
             source: source.to_string(),
@@ -66,16 +70,16 @@ impl Pattern {
     }
 }
 
-fn has_group(hir: &Hir, name: &str) -> bool {
+/// What the group `name` matches, if the pattern has it.
+fn group<'h>(hir: &'h Hir, name: &str) -> Option<&'h Hir> {
     match hir.kind() {
-        HirKind::Capture(capture) => {
-            capture.name.as_deref() == Some(name) || has_group(&capture.sub, name)
-        }
-        HirKind::Repetition(repetition) => has_group(&repetition.sub, name),
+        HirKind::Capture(capture) if capture.name.as_deref() == Some(name) => Some(&capture.sub),
+        HirKind::Capture(capture) => group(&capture.sub, name),
+        HirKind::Repetition(repetition) => group(&repetition.sub, name),
         HirKind::Concat(parts) | HirKind::Alternation(parts) => {
-            parts.iter().any(|part| has_group(part, name))
+            parts.iter().find_map(|part| group(part, name))
         }
-        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => false,
+        HirKind::Empty | HirKind::Literal(_) | HirKind::Class(_) | HirKind::Look(_) => None,
     }
 }
 
@@ -98,6 +102,17 @@ mod tests {
             nested.is_ok(),
             "a group inside alternation and repetition counts"
         );
+        for empty in [
+            r"key=(?P<secret>)",
+            r"key=(?P<secret>\w*)",
+            r"(?P<secret>a?|b)",
+        ] {
+            assert_eq!(
+                Pattern::new(empty, Compilation::OnFirstUse).unwrap_err(),
+                "the `secret` group can match an empty string",
+                "{empty}"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,8 @@
 
 use serde_json::Value;
 
+use crate::detectors::{Detector, DetectorSet};
+use crate::error::{Error, Result};
 use crate::scan::Engine;
 
 /// One example that did not behave as its detector file says.
@@ -17,6 +19,8 @@ pub struct Failure {
     pub case: String,
     /// What went wrong.
     pub problem: String,
+    /// Whether the detector has no examples (or no negatives) at all, rather than one that fails.
+    pub missing: bool,
 }
 
 /// The outcome of checking a detector set.
@@ -35,26 +39,92 @@ pub struct Outcome {
 /// Runs every example and negative of every detector through the full engine, so that checks and
 /// shared filters take part exactly as in a real scan.
 pub fn run(engine: &Engine) -> Outcome {
+    run_where(engine, |_| true)
+}
+
+/// Runs the examples of the detectors a user loaded (`--detectors DIR`) before a scan: a detector
+/// whose own examples fail would scan wrongly without a word. The first failing example is the
+/// error, naming the file; built-in detectors are checked by the test suite instead, and a file
+/// without examples is only `detectors check`'s concern.
+pub fn check_user_detectors(engine: &Engine) -> Result<()> {
+    let outcome = run_where(engine, |d| !d.origin.starts_with("builtin:"));
+    let failures: Vec<&Failure> = outcome.failures.iter().filter(|f| !f.missing).collect();
+    let Some(first) = failures.first() else {
+        return Ok(());
+    };
+    let more = match failures.len() {
+        1 => String::new(),
+        n => format!(
+            " ({} more failures: see `blobhound detectors check`)",
+            n - 1
+        ),
+    };
+    Err(Error::detector(
+        first.origin.clone(),
+        format!(
+            "detector {}: its {} fails: {}{more}",
+            first.detector, first.case, first.problem
+        ),
+    ))
+}
+
+/// The detectors of `set` whose id a built-in detector already has: a scan loads both, and there a
+/// shared id is an error, so `detectors check` says so first. A file named as the built-in's own
+/// source (checking `detectors/` of this repository while editing it) is that detector, not a
+/// collision.
+pub fn collisions(set: &DetectorSet, builtin: &DetectorSet) -> Vec<Failure> {
+    let file_name = |origin: &str| {
+        let name = origin.strip_prefix("builtin:").unwrap_or(origin);
+        std::path::Path::new(name)
+            .file_name()
+            .map(|n| n.to_os_string())
+    };
+    set.detectors()
+        .iter()
+        .filter_map(|d| {
+            let b = builtin.get(&d.id)?;
+            (file_name(&d.origin) != file_name(&b.origin)).then(|| Failure {
+                detector: d.id.clone(),
+                origin: d.origin.clone(),
+                case: "id".into(),
+                problem: format!(
+                    "the built-in detector {} has this id; pick another",
+                    b.origin
+                ),
+                missing: false,
+            })
+        })
+        .collect()
+}
+
+fn run_where(engine: &Engine, wanted: impl Fn(&Detector) -> bool) -> Outcome {
     let mut outcome = Outcome::default();
     for (index, detector) in engine.detectors().iter().enumerate() {
+        if !wanted(detector) {
+            continue;
+        }
         outcome.detectors += 1;
         let fail = |case: String, problem: String| Failure {
             detector: detector.id.clone(),
             origin: detector.origin.clone(),
             case,
             problem,
+            missing: false,
         };
         if detector.examples.is_empty() {
-            outcome.failures.push(fail(
-                "examples".into(),
-                "the detector has no examples".into(),
-            ));
+            outcome.failures.push(Failure {
+                missing: true,
+                ..fail("examples".into(), "the detector has no examples".into())
+            });
         }
         if detector.negative_examples.is_empty() {
-            outcome.failures.push(fail(
-                "negatives".into(),
-                "the detector has no negative examples".into(),
-            ));
+            outcome.failures.push(Failure {
+                missing: true,
+                ..fail(
+                    "negatives".into(),
+                    "the detector has no negative examples".into(),
+                )
+            });
         }
         for (n, example) in detector.examples.iter().enumerate() {
             outcome.examples += 1;
