@@ -16,12 +16,14 @@ pub enum Error {
         path: PathBuf,
     },
     /// The target looks like a repository but gix could not open it.
-    #[error("{}: cannot open repository: {message}", path.display())]
+    #[error("{}: cannot open the repository{}", path.display(), hint.map(|h| format!(" ({h})")).unwrap_or_default())]
     OpenRepository {
         /// The repository path.
         path: PathBuf,
+        /// What blobhound knows about the cause, when gix's message alone would not say it.
+        hint: Option<&'static str>,
         /// What gix said.
-        message: String,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// A detector file could not be read, parsed or compiled.
     #[error("{origin}: {message}")]
@@ -34,8 +36,9 @@ pub enum Error {
     /// The user asked for something that cannot be done.
     #[error("{0}")]
     Usage(String),
-    /// Reading or writing a file failed.
-    #[error("{context}: {source}")]
+    /// Reading or writing a file failed. The message is the context alone: the cause is the
+    /// error's source, which every printer of the chain (`{:#}`) adds once.
+    #[error("{context}")]
     Io {
         /// What was being done.
         context: String,

@@ -237,8 +237,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     let written = written.and_then(|()| file.map_or(Ok(()), OutputFile::commit));
     let status = settle(written, status)?;
 
-    if !report.complete && !matches!(args.format, Format::Human) {
-        let unread: Vec<_> = report.unread().collect();
+    let unread: Vec<_> = report.unread().collect();
+    if !report.complete && !unread.is_empty() && !matches!(args.format, Format::Human) {
         note!(
             "blobhound: scan incomplete: {} objects were not read (see \"skipped\")",
             unread.len()
@@ -250,6 +250,9 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     if !matches!(args.format, Format::Human) || args.advice {
         for warning in &report.warnings {
             note!("blobhound: warning: {warning}");
+        }
+        if !report.complete && unread.is_empty() {
+            note!("blobhound: scan incomplete: the history scanned is not the whole history");
         }
     }
     if !report.complete && report.unread().any(|s| s.reason == SkipReason::TooLarge) {

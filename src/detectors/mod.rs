@@ -162,6 +162,24 @@ impl DetectorSet {
     }
 }
 
+/// A parser's message with each line cut short: TOML errors quote the offending line, and a file
+/// of one enormous line must not fill the terminal.
+fn bounded(message: &str) -> String {
+    const LINE: usize = 200;
+    message
+        .lines()
+        .take(20)
+        .map(|line| {
+            if line.chars().count() > LINE {
+                line.chars().take(LINE).collect::<String>() + " ..."
+            } else {
+                line.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Lines either side of a keyword a detector may ask to see; the window is also capped in bytes.
 const MAX_WINDOW_LINES: usize = 50;
 
@@ -173,7 +191,7 @@ pub fn compile(origin: &str, text: &str) -> Result<Detector> {
 /// Parses a detector file and checks everything in it, compiling its pattern `when` asked.
 fn compile_with(origin: &str, text: &str, when: Compilation) -> Result<Detector> {
     let spec: spec::DetectorSpec =
-        toml::from_str(text).map_err(|e| Error::detector(origin, e.to_string()))?;
+        toml::from_str(text).map_err(|e| Error::detector(origin, bounded(&e.to_string())))?;
     let fail = |message: String| Error::detector(origin, message);
     if spec.id.is_empty()
         || !spec

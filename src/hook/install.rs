@@ -34,7 +34,8 @@ pub fn hooks_dir(repo: &Path) -> Result<PathBuf> {
     // read in full here (a scan never reads it).
     let opened = gix::open(repo).map_err(|e| Error::OpenRepository {
         path: repo.to_path_buf(),
-        message: e.to_string(),
+        hint: None,
+        source: Box::new(e),
     })?;
     let configured = opened
         .config_snapshot()

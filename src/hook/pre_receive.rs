@@ -42,11 +42,14 @@ pub fn parse_updates(input: &str) -> Result<Vec<Update>> {
             let (Some(old), Some(new), Some(refname), None) =
                 (parts.next(), parts.next(), parts.next(), parts.next())
             else {
-                return Err(Error::Usage(format!("not a pre-receive line: {line:?}")));
+                return Err(Error::Usage(format!(
+                    "not a pre-receive line (<old id> <new id> <ref>): {}",
+                    shown(line)
+                )));
             };
             let id = |hex: &str| {
                 ObjectId::from_hex(hex.as_bytes())
-                    .map_err(|e| Error::Usage(format!("bad object id {hex:?}: {e}")))
+                    .map_err(|e| Error::Usage(format!("bad object id {}: {e}", shown(hex))))
             };
             Ok(Update {
                 old: id(old)?,
@@ -55,6 +58,18 @@ pub fn parse_updates(input: &str) -> Result<Vec<Update>> {
             })
         })
         .collect()
+}
+
+/// Input as an error message quotes it: at most a line's worth, so that a hook fed megabytes of
+/// garbage does not echo them back to the pusher and into the server's logs.
+fn shown(input: &str) -> String {
+    const SHOWN: usize = 100;
+    let mut quoted = format!("{:?}", input.chars().take(SHOWN).collect::<String>());
+    let total = input.chars().count();
+    if total > SHOWN {
+        quoted.push_str(&format!(" ... ({total} characters)"));
+    }
+    quoted
 }
 
 /// The fingerprints a pusher allowed with `git push -o blobhound.allow=<fingerprint>[,<fp>...]`,
@@ -257,5 +272,13 @@ mod tests {
         };
         let allowed = push_option_allows(&env);
         assert_eq!(allowed.into_iter().collect::<Vec<_>>(), ["ab12", "cd34"]);
+    }
+
+    #[test]
+    fn a_garbage_line_is_quoted_only_in_part() {
+        let garbage = format!("{}\n", "x".repeat(10 << 20));
+        let error = parse_updates(&garbage).unwrap_err().to_string();
+        assert!(error.len() < 300, "{}", error.len());
+        assert!(error.contains("10485760 characters"), "{error}");
     }
 }

@@ -81,9 +81,27 @@ fn open_git_dir(path: &Path) -> Result<gix::Repository> {
         }
         Err(e) => Err(Error::OpenRepository {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            hint: sha256_repository(path).then_some(
+                "it uses SHA-256 object ids (extensions.objectFormat = sha256), which blobhound \
+                 does not read yet",
+            ),
+            source: Box::new(e),
         }),
     }
+}
+
+/// Whether the repository at `path` (a work tree or a git directory) declares SHA-256 object ids,
+/// which gix opens only with a feature blobhound does not build with.
+fn sha256_repository(path: &Path) -> bool {
+    [path.join("config"), path.join(".git").join("config")]
+        .iter()
+        .filter_map(|config| std::fs::read_to_string(config).ok())
+        .any(|text| {
+            text.lines().any(|line| {
+                let line = line.trim().to_ascii_lowercase().replace(' ', "");
+                line == "objectformat=sha256"
+            })
+        })
 }
 
 /// Gives `objects` a delta-base cache keyed by hash. Every object database blobhound reads

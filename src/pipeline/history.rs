@@ -43,14 +43,29 @@ pub fn scan(
     progress.total.store(expected, Ordering::Relaxed);
 
     let mut warnings = Vec::new();
+    // Packs whose index could not be read: their objects cannot even be listed, so the scan
+    // cannot say it saw everything, whatever else it finds.
+    let mut unlisted_packs = 0;
     for (dir, pack_indices) in &indices {
         for index in pack_indices {
             if let Err(broken) = packs::scan_pack(index, hash, options.threads, &collector) {
-                warnings.push(format!(
-                    "{}: {}; its objects were read one by one",
-                    broken.path.display(),
-                    broken.message
-                ));
+                if broken.ids.is_empty() {
+                    unlisted_packs += 1;
+                    warnings.push(format!(
+                        "{}: {}; none of its objects could be listed or read (those that history \
+                         names are listed as missing; run `git index-pack` on the pack, or fetch \
+                         it again)",
+                        broken.path.display(),
+                        broken.message
+                    ));
+                } else {
+                    warnings.push(format!(
+                        "{}: {}; its {} objects were read one by one",
+                        broken.path.display(),
+                        broken.message,
+                        broken.ids.len()
+                    ));
+                }
                 let mut buf = Vec::new();
                 for id in &broken.ids {
                     collector.read(&repo.objects, *id, None, &mut buf);
@@ -99,7 +114,7 @@ pub fn scan(
         &provenance,
         &options.findings,
     );
-    report.complete &= !provenance.shallow;
+    report.complete &= !provenance.shallow && unlisted_packs == 0;
     report.warnings = warnings;
     report.submodules = provenance
         .submodules

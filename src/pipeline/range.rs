@@ -20,9 +20,13 @@ pub struct Selection {
 /// git's revision syntax; an all-zero `from` (a new branch) hides every ref but the branch's own.
 pub fn commits(repo: &gix::Repository, from: &str, to: &str) -> Result<Selection> {
     let resolve = |spec: &str| -> Result<ObjectId> {
-        let id = repo
-            .rev_parse_single(spec)
-            .map_err(|e| Error::Usage(format!("cannot resolve {spec:?}: {e}")))?;
+        let id = repo.rev_parse_single(spec).map_err(|e| {
+            // gix's outer error names its parser's internals ("delegate.traverse(...)
+            // failed"); the one below it says what is wrong with the name in words.
+            let why =
+                std::error::Error::source(&e).map_or_else(|| e.to_string(), |s| s.to_string());
+            Error::Usage(format!("cannot resolve {spec:?}: {why}"))
+        })?;
         id.object()
             .and_then(|o| o.peel_to_commit())
             .map(|c| c.id)

@@ -222,13 +222,18 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
         writeln!(out, "{} {warning}", style.paint("1;33", "warning:"))?;
     }
     if !report.complete {
+        let unread: Vec<_> = report.unread().collect();
+        let what = if unread.is_empty() {
+            // A shallow clone: nothing named is missing, the history itself is cut.
+            "the history scanned is not the whole history (see the warning above)"
+        } else {
+            "some objects were not read (listed under \"skipped\" in --format json)"
+        };
         writeln!(
             out,
-            "{} some objects were not read (listed under \"skipped\" in --format json); \
-             a clean result would prove nothing",
+            "{} {what}; a clean result would prove nothing",
             style.paint("1;33", "INCOMPLETE:")
         )?;
-        let unread: Vec<_> = report.unread().collect();
         for skipped in unread.iter().take(UNREAD_LISTED) {
             writeln!(out, "  {}", skipped.describe())?;
         }

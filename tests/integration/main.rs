@@ -13,6 +13,7 @@ mod history;
 mod hooks;
 mod introduced;
 mod leaks;
+mod messages;
 mod sandbox;
 mod servers;
 mod unread;
