@@ -14,6 +14,7 @@ mod hooks;
 mod introduced;
 mod leaks;
 mod messages;
+mod properties;
 mod sandbox;
 mod servers;
 mod unread;
