@@ -1,5 +1,5 @@
 //! Plain hashes, for ids that need no secrecy (verification cache keys, corpus example ids);
-//! fingerprints of secrets are in [`super::fingerprint`].
+//! fingerprints of secrets have a module of their own, `fingerprint`.
 
 use sha2::{Digest, Sha256};
 

@@ -43,6 +43,20 @@ fn assert_clean(what: &str, output: &str, secrets: &[(&str, &str)]) {
     }
 }
 
+/// A repository whose one commit adds a Django key to `settings.py`.
+fn repo_with_a_key(sandbox: &mut Sandbox) -> (PathBuf, String) {
+    let origin = sandbox.bare("origin.git");
+    let repo = sandbox.clone(&origin, "work");
+    let key = sandbox.django_key();
+    commit_file(
+        &repo,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Settings",
+    );
+    (repo, key)
+}
+
 /// A repository whose password also sits in a commit summary, the author's name, a path, a branch
 /// name and an annotated tag's name and message, and whose Django key sits in a commit summary.
 fn planted(sandbox: &mut Sandbox) -> (PathBuf, String, String) {
@@ -241,15 +255,7 @@ fn the_hooks_messages_mask_secrets_in_summaries_and_paths() {
 #[test]
 fn fingerprints_are_keyed_or_slow_and_old_baselines_are_migrated() {
     let mut sandbox = Sandbox::new(1303);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
-    let key = sandbox.django_key();
-    commit_file(
-        &repo,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
+    let (repo, key) = repo_with_a_key(&mut sandbox);
     let fingerprint = |env: &[(&str, &str)]| {
         let (code, report) = scan_json_env(&repo, &[], env);
         assert_eq!(code, 1);
@@ -534,15 +540,7 @@ fn every_command_of_the_plan_can_be_pasted_into_bash_and_runs_nothing_else() {
 #[test]
 fn markdown_from_a_report_escapes_markup_from_findings() {
     let mut sandbox = Sandbox::new(1305);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
-    let key = sandbox.django_key();
-    commit_file(
-        &repo,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
+    let (repo, _) = repo_with_a_key(&mut sandbox);
     let (_, mut report) = scan_json(&repo, &[]);
     report["findings"][0]["locations"][0]["path"] =
         Value::from("<script>alert(1)</script>[click](https://evil.test)|x");
@@ -563,15 +561,7 @@ fn markdown_from_a_report_escapes_markup_from_findings() {
 #[test]
 fn output_files_are_never_written_through_a_link() {
     let mut sandbox = Sandbox::new(1306);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
-    let key = sandbox.django_key();
-    commit_file(
-        &repo,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
+    let (repo, _) = repo_with_a_key(&mut sandbox);
     let target = repo.to_str().unwrap();
     let victim = sandbox.path("victim.txt");
     std::fs::write(&victim, "precious\n").unwrap();
