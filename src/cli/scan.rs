@@ -218,7 +218,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     };
     let written = if args.advice {
         // The plan never shows whole secrets here; `blobhound advise --show-secrets` can.
-        let plan = blobhound::report::advice::plan(&report, engine.set(), false);
+        let plan = blobhound::report::advice::plan(
+            &report.redacted_also(dropped.iter().map(|f| f.secret.as_str())),
+            engine.set(),
+            false,
+        );
         super::advise::write_plan(&plan, super::advise::PlanFormat::Markdown, &mut out)
     } else {
         match args.format {

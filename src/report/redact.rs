@@ -124,10 +124,10 @@ impl Redactor {
         self.in_place(&mut submodule.path);
     }
 
-    /// `report` with every secret masked wherever it appears, and no hash of a secret left.
+    /// `report` with every secret masked wherever it appears, and no hash of a secret left. The
+    /// target and repository paths are the user's own words for what was scanned, not text from
+    /// it, and a report must still say what it covers: they are left as they are.
     pub fn report(&self, report: &mut Report) {
-        self.in_place(&mut report.target);
-        self.option(&mut report.repository);
         report.warnings.iter_mut().for_each(|w| self.in_place(w));
         report.skipped.iter_mut().for_each(|s| self.skipped(s));
         report.submodules.iter_mut().for_each(|s| self.submodule(s));
@@ -139,6 +139,7 @@ impl Redactor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::Skipped;
 
     #[test]
     fn masks_never_show_more_than_four_characters() {
@@ -148,6 +149,65 @@ mod tests {
         );
         assert_eq!(mask("hunter22"), "h*****");
         assert_eq!(mask("abc"), "*****");
+    }
+
+    fn finding(detector: &str, secret: &str, fields: serde_json::Value) -> Finding {
+        Finding {
+            detector: detector.into(),
+            name: detector.into(),
+            family: "x".into(),
+            confidence: crate::model::Confidence::High,
+            secret: secret.into(),
+            secret_sha256: Some("00".into()),
+            fingerprint: "argon2id:00".into(),
+            matched: format!("key={secret}"),
+            fields: serde_json::from_value(fields).unwrap(),
+            entropy: 4.0,
+            locations: Vec::new(),
+            in_head: false,
+            refs: vec![format!("refs/heads/{secret}")],
+            verification: crate::model::Outcome::not_checked(),
+        }
+    }
+
+    #[test]
+    fn a_secret_in_another_findings_fields_refs_or_a_skip_is_masked() {
+        let mut report = Report::new(
+            "repo",
+            crate::model::Counts::default(),
+            vec![Skipped {
+                blob: "b".into(),
+                reason: crate::model::SkipReason::TooLarge,
+                detail: Some("dump-Summer2024!.sql".into()),
+                size: None,
+                unread: true,
+            }],
+            false,
+            vec!["warning about Summer2024!".into()],
+            vec![
+                finding("database-url", "Summer2024!", serde_json::json!({})),
+                finding(
+                    "generic",
+                    "0123456789abcdef",
+                    serde_json::json!({"username": "Summer2024!", "list": ["x Summer2024!"]}),
+                ),
+            ],
+        );
+        Redactor::new(
+            report
+                .findings
+                .iter()
+                .map(|f| f.secret.clone())
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        )
+        .report(&mut report);
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(!text.contains("Summer2024!"), "{text}");
+        assert!(!text.contains("0123456789abcdef"), "{text}");
+        assert!(!text.contains("secret_sha256"), "{text}");
+        assert!(report.redacted);
     }
 
     #[test]
