@@ -42,6 +42,10 @@ pub struct Finding {
     pub family: String,
     /// Confidence after checks (the highest over its occurrences).
     pub confidence: Confidence,
+    /// Why the confidence was lowered: the value looks typed (`dictionary words`, `a sequence or
+    /// a repetition`, `a well-known default` ...) or sits only in example or sample files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_reason: Option<String>,
     /// The secret (redacted on request when printed).
     pub secret: String,
     /// SHA-256 of the secret, to correlate findings across tools; absent when the report is

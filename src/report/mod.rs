@@ -170,13 +170,16 @@ pub fn build_findings(
     } in found
     {
         for m in matches {
-            if m.confidence < min_confidence {
+            // Nothing the quality judgement can do raises a match: skip those below the floor
+            // before placing them.
+            if m.confidence < min_confidence && m.confidence_reason.is_none() {
                 continue;
             }
             let blob_places = attribution.places(&blob, source, &m);
             if blob_places.is_empty() {
                 continue;
             }
+            let (confidence, reason) = occurrence_confidence(&m, &blob_places);
             let detector = &engine.detectors()[m.detector];
             let key = (detector.id.clone(), m.secret.clone());
             ref_names
@@ -187,7 +190,8 @@ pub fn build_findings(
                 detector: detector.id.clone(),
                 name: detector.name.clone(),
                 family: detector.family.clone(),
-                confidence: m.confidence,
+                confidence,
+                confidence_reason: reason.map(str::to_string),
                 secret_sha256: Some(sha256_hex(m.secret.as_bytes())),
                 // Made below, once per finding and on every core: the slow scheme costs
                 // tens of milliseconds each.
@@ -201,7 +205,10 @@ pub fn build_findings(
                 refs: Vec::new(),
                 verification: Outcome::not_checked(),
             });
-            finding.confidence = finding.confidence.max(m.confidence);
+            if confidence > finding.confidence {
+                finding.confidence = confidence;
+                finding.confidence_reason = reason.map(str::to_string);
+            }
             finding.in_head |= attribution.present(&blob);
             for place in blob_places {
                 finding.locations.push(Location {
@@ -219,6 +226,7 @@ pub fn build_findings(
     }
     let mut findings: Vec<Finding> = grouped
         .into_iter()
+        .filter(|(_, finding)| finding.confidence >= min_confidence)
         .map(|(key, mut finding)| {
             finding.refs = ref_names
                 .remove(&key)
@@ -251,6 +259,33 @@ pub fn build_findings(
             .then_with(|| a.secret.cmp(&b.secret))
     });
     findings
+}
+
+/// The confidence one occurrence earns: the match's own, or one step lower (HIGH to MEDIUM) when
+/// every place it sits is an example, sample or documentation file, with the reason. A typed value
+/// there is already LOW (the quality judgement); a random one may be a real key pasted into the
+/// docs, so it is still reported at the default confidence, marked. A secret that also sits in a
+/// real file keeps that occurrence's confidence, and the sample copies stay among its locations.
+fn occurrence_confidence(
+    m: &BlobMatch,
+    places: &[BlobPlace],
+) -> (Confidence, Option<crate::scan::quality::Reason>) {
+    if m.confidence_reason.is_some() {
+        return (m.confidence, m.confidence_reason);
+    }
+    let samples_only = places.iter().all(|p| {
+        p.path
+            .as_deref()
+            .is_some_and(crate::scan::quality::sample_path)
+    });
+    if samples_only && m.confidence == Confidence::High {
+        (
+            Confidence::Medium,
+            Some("only in example, sample or documentation files"),
+        )
+    } else {
+        (m.confidence, None)
+    }
 }
 
 /// Earliest introduction first; blobs no ref reaches last; then path, line and column.

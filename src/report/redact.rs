@@ -157,6 +157,7 @@ mod tests {
             name: detector.into(),
             family: "x".into(),
             confidence: crate::model::Confidence::High,
+            confidence_reason: None,
             secret: secret.into(),
             secret_sha256: Some("00".into()),
             fingerprint: "argon2id:00".into(),

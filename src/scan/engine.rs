@@ -41,6 +41,8 @@ pub struct BlobMatch {
     pub entropy: f64,
     /// Confidence after checks.
     pub confidence: Confidence,
+    /// Why the value was judged typed rather than generated (and lowered to LOW), if it was.
+    pub confidence_reason: Option<super::quality::Reason>,
 }
 
 /// Compiled detectors plus their shared prefilter.
@@ -180,9 +182,14 @@ impl Engine {
         if contains_placeholder(secret, &detector.placeholders) {
             return None;
         }
-        let entropy = shannon(&secret[candidate.entropy_skip.min(secret.len())..]);
+        let random_part = &secret[candidate.entropy_skip.min(secret.len())..];
+        let entropy = shannon(random_part);
         if entropy < detector.min_entropy {
             return None;
+        }
+        let confidence_reason = super::quality::judge(random_part, &candidate.fields);
+        if confidence_reason.is_some() {
+            candidate.confidence = Confidence::Low;
         }
         let (line_range, line, column) = locate(data, candidate.secret.start);
         if self.allowed_inline(&data[line_range], &detector.id) {
@@ -198,6 +205,7 @@ impl Engine {
             fields: candidate.fields,
             entropy: (entropy * 1000.0).round() / 1000.0,
             confidence: candidate.confidence,
+            confidence_reason,
         })
     }
 

@@ -181,6 +181,8 @@ mod tests {
         ] {
             assert!(looks_fake(s.as_bytes()).is_some(), "{s}");
         }
+        // Not identifiers, so never dropped here; the first two are typed filler, which the
+        // quality judgement lowers to LOW (see `quality`), and the rest stay as they are.
         for s in [
             "jlsfadjlasdjflajsdflasjdf",
             "someRandOmSecrEtKey23",

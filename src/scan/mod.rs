@@ -10,6 +10,7 @@ pub mod line_counts;
 pub mod lines;
 pub mod many_literals;
 pub mod prefilter;
+pub mod quality;
 pub mod selftest;
 
 pub use engine::{BlobMatch, Engine};

@@ -182,6 +182,7 @@ mod tests {
             name: detector.into(),
             family: "x".into(),
             confidence: crate::model::Confidence::High,
+            confidence_reason: None,
             secret: secret.into(),
             secret_sha256: None,
             fingerprint: String::new(),
