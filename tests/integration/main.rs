@@ -15,6 +15,7 @@ mod introduced;
 mod leaks;
 mod messages;
 mod properties;
+mod quality;
 mod sandbox;
 mod servers;
 mod unread;

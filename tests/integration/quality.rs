@@ -1,0 +1,160 @@
+//! The value-quality judgement from the command line: typed, sequential and default values are
+//! reported only at `--confidence low`, with the reason; generated ones stay at their detector's
+//! confidence; a value only in example files is marked.
+
+use crate::fixtures::scan_json;
+use crate::sandbox::{commit_file, Sandbox};
+
+#[test]
+fn typed_values_are_low_with_a_reason_and_generated_ones_keep_their_confidence() {
+    let mut sandbox = Sandbox::new(1401);
+    let origin = sandbox.bare("origin.git");
+    let repo = sandbox.clone(&origin, "work");
+    let generated = sandbox.django_key();
+    let password = sandbox.password();
+    commit_file(
+        &repo,
+        "settings.py",
+        &format!(
+            "SECRET_KEY = '{generated}'\n\
+             DATABASE_URL = 'postgres://shop:{password}@db.example.com/shop'\n"
+        ),
+        "Settings",
+    );
+    commit_file(
+        &repo,
+        "local_settings.py",
+        "SECRET_KEY = 'someRandOmSecrEtKey23'\n\
+         REDIS_URL = 'redis://cache:abcdefghijkl@cache.internal:6379/0'\n\
+         DATABASE_URL = 'postgres://saleor:saleor2024@db.internal/saleor'\n\
+         OTHER_DATABASE_URL = 'postgres://app:bitnami@db.internal/app'\n",
+        "Local settings",
+    );
+    commit_file(
+        &repo,
+        "backend.env",
+        "CACHE_URL=redis://cache:jlsfadjlasdjflajsdflasjdf@cache.internal:6379/1\n",
+        "Backend environment",
+    );
+    let (code, report) = scan_json(&repo, &[]);
+    assert_eq!(code, 1);
+    let secrets: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap())
+        .collect();
+    assert!(secrets.contains(&generated.as_str()), "{secrets:?}");
+    assert!(secrets.contains(&password.as_str()), "{secrets:?}");
+    assert_eq!(
+        secrets.len(),
+        2,
+        "typed values stay out at the default confidence: {secrets:?}"
+    );
+
+    let (_, low) = scan_json(&repo, &["--confidence", "low"]);
+    let reason = |secret: &str| {
+        low["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["secret"] == secret)
+            .map(|f| (f["confidence"].clone(), f["confidence_reason"].clone()))
+    };
+    for (secret, why) in [
+        ("someRandOmSecrEtKey23", "dictionary words"),
+        ("abcdefghijkl", "a sequence or a repetition"),
+        ("saleor2024", "a default: the same as its user name"),
+        ("bitnami", "a well-known default"),
+        (
+            "jlsfadjlasdjflajsdflasjdf",
+            "keyboard mashing (one row of the keyboard)",
+        ),
+    ] {
+        let (confidence, reason) = reason(secret).unwrap_or_else(|| panic!("{secret}: {low}"));
+        assert_eq!(confidence, "low", "{secret}");
+        assert_eq!(reason, why, "{secret}");
+    }
+    assert!(reason(&generated).unwrap().1.is_null());
+}
+
+#[test]
+fn a_generated_value_only_in_an_example_file_is_marked_but_still_reported() {
+    let mut sandbox = Sandbox::new(1402);
+    let origin = sandbox.bare("origin.git");
+    let repo = sandbox.clone(&origin, "work");
+    let key = sandbox.django_key();
+    commit_file(
+        &repo,
+        ".env.example",
+        &format!("SECRET_KEY={key}\nEMAIL_HOST_PASSWORD=changeme\n"),
+        "Example environment",
+    );
+    let (code, report) = scan_json(&repo, &[]);
+    assert_eq!(code, 1, "{report}");
+    let finding = &report["findings"][0];
+    assert_eq!(finding["secret"], key.as_str());
+    assert_eq!(finding["confidence"], "medium");
+    assert_eq!(
+        finding["confidence_reason"],
+        "only in example, sample or documentation files"
+    );
+    // The same key in a real file as well: that occurrence decides.
+    commit_file(
+        &repo,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Settings",
+    );
+    let (_, report) = scan_json(&repo, &[]);
+    let finding = &report["findings"][0];
+    assert_eq!(finding["confidence"], "high");
+    assert!(finding.get("confidence_reason").is_none());
+    assert_eq!(finding["locations"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn smtp_urls_and_telegram_tokens_are_found_in_history() {
+    let mut sandbox = Sandbox::new(1403);
+    let origin = sandbox.bare("origin.git");
+    let repo = sandbox.clone(&origin, "work");
+    let password = sandbox.password();
+    let bot_id = sandbox.random(b"0123456789", 10);
+    let token = format!(
+        "{bot_id}:AA{}",
+        sandbox.random(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+            33
+        )
+    );
+    commit_file(
+        &repo,
+        ".env",
+        &format!(
+            "EMAIL_URL=smtp+tls://noreply%40shop.example.com:{password}@smtp.mailgun.org:587\n\
+             TELEGRAM_BOT_TOKEN={token}\n"
+        ),
+        "Environment",
+    );
+    let (code, report) = scan_json(&repo, &[]);
+    assert_eq!(code, 1);
+    let found: Vec<(&str, &str)> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["detector"].as_str().unwrap(),
+                f["secret"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&("email-url", password.as_str())),
+        "{found:?}"
+    );
+    assert!(
+        found.contains(&("telegram-bot-token", token.as_str())),
+        "{found:?}"
+    );
+}
