@@ -41,7 +41,12 @@ fn is_identifier(secret: &[u8]) -> bool {
     if !secret.iter().all(|b| b.is_ascii_alphabetic() || *b == b'_') {
         return false;
     }
-    let snake = secret.contains(&b'_')
+    // One case throughout: a token such as `hf_JnYyCByeFwwaw...` joins a prefix to random
+    // mixed-case letters with an underscore too.
+    let one_case = secret.iter().all(|b| !b.is_ascii_lowercase())
+        || secret.iter().all(|b| !b.is_ascii_uppercase());
+    let snake = one_case
+        && secret.contains(&b'_')
         && secret.first() != Some(&b'_')
         && secret.last() != Some(&b'_')
         && !secret.windows(2).any(|w| w == b"__");
@@ -189,6 +194,7 @@ mod tests {
             "Hunter_2024!",
             "RxlNtencYFJEeAgYzQJjOIfP",
             "HdwkljHnAvygNkmfGESWFRVL",
+            "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",
         ] {
             assert_eq!(looks_fake(s.as_bytes()), None, "{s}");
         }
