@@ -43,25 +43,10 @@ fn assert_clean(what: &str, output: &str, secrets: &[(&str, &str)]) {
     }
 }
 
-/// A repository whose one commit adds a Django key to `settings.py`.
-fn repo_with_a_key(sandbox: &mut Sandbox) -> (PathBuf, String) {
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
-    let key = sandbox.django_key();
-    commit_file(
-        &repo,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
-    (repo, key)
-}
-
 /// A repository whose password also sits in a commit summary, the author's name, a path, a branch
 /// name and an annotated tag's name and message, and whose Django key sits in a commit summary.
 fn planted(sandbox: &mut Sandbox) -> (PathBuf, String, String) {
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     let password = sandbox.password();
     let key = sandbox.django_key();
     let url = format!("postgres://shop:{password}@db.example.com:5432/shop");
@@ -255,7 +240,7 @@ fn the_hooks_messages_mask_secrets_in_summaries_and_paths() {
 #[test]
 fn fingerprints_are_keyed_or_slow_and_old_baselines_are_migrated() {
     let mut sandbox = Sandbox::new(1303);
-    let (repo, key) = repo_with_a_key(&mut sandbox);
+    let (repo, key) = sandbox.repo_with_a_key();
     let fingerprint = |env: &[(&str, &str)]| {
         let (code, report) = scan_json_env(&repo, &[], env);
         assert_eq!(code, 1);
@@ -410,8 +395,7 @@ fn sh_blocks(plan: &str) -> Vec<String> {
 #[test]
 fn every_command_of_the_plan_can_be_pasted_into_bash_and_runs_nothing_else() {
     let mut sandbox = Sandbox::new(1304);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     // Usernames as a URL can carry them: command substitution without spaces or quotes.
     let hostile = "a$(touch${IFS}PWNED)b;touch${IFS}PWNED";
     let mut env = String::new();
@@ -540,7 +524,7 @@ fn every_command_of_the_plan_can_be_pasted_into_bash_and_runs_nothing_else() {
 #[test]
 fn markdown_from_a_report_escapes_markup_from_findings() {
     let mut sandbox = Sandbox::new(1305);
-    let (repo, _) = repo_with_a_key(&mut sandbox);
+    let (repo, _) = sandbox.repo_with_a_key();
     let (_, mut report) = scan_json(&repo, &[]);
     report["findings"][0]["locations"][0]["path"] =
         Value::from("<script>alert(1)</script>[click](https://evil.test)|x");
@@ -561,7 +545,7 @@ fn markdown_from_a_report_escapes_markup_from_findings() {
 #[test]
 fn output_files_are_never_written_through_a_link() {
     let mut sandbox = Sandbox::new(1306);
-    let (repo, _) = repo_with_a_key(&mut sandbox);
+    let (repo, _) = sandbox.repo_with_a_key();
     let target = repo.to_str().unwrap();
     let victim = sandbox.path("victim.txt");
     std::fs::write(&victim, "precious\n").unwrap();

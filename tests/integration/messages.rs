@@ -12,8 +12,7 @@ fn stderr(output: &std::process::Output) -> String {
 }
 
 fn small_repo(sandbox: &Sandbox) -> std::path::PathBuf {
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     for i in 0..3 {
         commit_file(
             &repo,

@@ -8,8 +8,7 @@ use crate::sandbox::{commit_file, Sandbox};
 #[test]
 fn typed_values_are_low_with_a_reason_and_generated_ones_keep_their_confidence() {
     let mut sandbox = Sandbox::new(1401);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     let generated = sandbox.django_key();
     let password = sandbox.password();
     commit_file(
@@ -81,8 +80,7 @@ fn typed_values_are_low_with_a_reason_and_generated_ones_keep_their_confidence()
 #[test]
 fn a_generated_value_only_in_an_example_file_is_marked_but_still_reported() {
     let mut sandbox = Sandbox::new(1402);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     let key = sandbox.django_key();
     commit_file(
         &repo,
@@ -116,8 +114,7 @@ fn a_generated_value_only_in_an_example_file_is_marked_but_still_reported() {
 #[test]
 fn smtp_urls_and_telegram_tokens_are_found_in_history() {
     let mut sandbox = Sandbox::new(1403);
-    let origin = sandbox.bare("origin.git");
-    let repo = sandbox.clone(&origin, "work");
+    let repo = sandbox.work();
     let password = sandbox.password();
     let bot_id = sandbox.random(b"0123456789", 10);
     let token = format!(

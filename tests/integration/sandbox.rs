@@ -59,6 +59,25 @@ impl Sandbox {
         path
     }
 
+    /// A working repository `work`, cloned from an empty bare `origin.git`.
+    pub fn work(&self) -> PathBuf {
+        let origin = self.bare("origin.git");
+        self.clone(&origin, "work")
+    }
+
+    /// [`Sandbox::work`] with one commit that adds a fresh Django key to `settings.py`.
+    pub fn repo_with_a_key(&mut self) -> (PathBuf, String) {
+        let repo = self.work();
+        let key = self.django_key();
+        commit_file(
+            &repo,
+            "settings.py",
+            &format!("SECRET_KEY = '{key}'\n"),
+            "Settings",
+        );
+        (repo, key)
+    }
+
     /// A working repository cloned from `origin`.
     pub fn clone(&self, origin: &Path, name: &str) -> PathBuf {
         let path = self.path(name);
