@@ -261,11 +261,10 @@ pub fn build_findings(
     findings
 }
 
-/// The confidence one occurrence earns: the match's own, or one step lower (HIGH to MEDIUM) when
-/// every place it sits is an example, sample or documentation file, with the reason. A typed value
-/// there is already LOW (the quality judgement); a random one may be a real key pasted into the
-/// docs, so it is still reported at the default confidence, marked. A secret that also sits in a
-/// real file keeps that occurrence's confidence, and the sample copies stay among its locations.
+/// The confidence one occurrence earns: the match's own, or LOW when every place it sits is an
+/// example, sample or documentation file (its values are meant to be replaced) or third-party code
+/// committed with the project, with the reason. A secret that also sits in a real file keeps that
+/// occurrence's confidence, and the other copies stay among its locations.
 fn occurrence_confidence(
     m: &BlobMatch,
     places: &[BlobPlace],
@@ -273,14 +272,18 @@ fn occurrence_confidence(
     if m.confidence_reason.is_some() {
         return (m.confidence, m.confidence_reason);
     }
-    let samples_only = places.iter().all(|p| {
-        p.path
-            .as_deref()
-            .is_some_and(crate::scan::quality::sample_path)
-    });
-    if samples_only && m.confidence == Confidence::High {
+    use crate::scan::quality::{sample_path, vendored_path};
+    let all = |test: fn(&str) -> bool| places.iter().all(|p| p.path.as_deref().is_some_and(test));
+    if m.confidence == Confidence::Low {
+        (m.confidence, None)
+    } else if all(vendored_path) {
         (
-            Confidence::Medium,
+            Confidence::Low,
+            Some("only in third-party code committed with the project"),
+        )
+    } else if all(sample_path) {
+        (
+            Confidence::Low,
             Some("only in example, sample or documentation files"),
         )
     } else {

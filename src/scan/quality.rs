@@ -139,14 +139,20 @@ fn is_sequence(lower: &str) -> bool {
     stepping * 10 >= (bytes.len() - 1) * 8
 }
 
-/// Letters from one row of the keyboard only (`asdfjkl`, `qwertyuiop`): how people fill a field
-/// in a hurry. A random value of eight or more letters is almost never confined to one row.
+/// Letters from one row of the keyboard only (`asdfjkl`, `qwertyuiop`), or a long run of letters
+/// that never touches one of the three rows (`falsjdferwerouwreop...`): how people fill a field in
+/// a hurry. A random value of eight letters is almost never confined to one row, and one of twenty
+/// lowercase letters misses a whole row about once in four hundred thousand.
 fn is_keyboard_mashing(lower: &str) -> bool {
     const ROWS: [&str; 3] = ["qwertyuiop", "asdfghjkl", "zxcvbnm"];
-    lower.len() >= 8
-        && ROWS
-            .iter()
-            .any(|row| lower.bytes().all(|b| row.as_bytes().contains(&b)))
+    let within = |row: &str, pred: fn(bool) -> bool| {
+        lower.bytes().all(|b| pred(row.as_bytes().contains(&b)))
+    };
+    let one_row = lower.len() >= 8 && ROWS.iter().any(|row| within(row, |inside| inside));
+    let letters_only = lower.bytes().all(|b| b.is_ascii_lowercase());
+    let misses_a_row =
+        letters_only && lower.len() >= 20 && ROWS.iter().any(|row| within(row, |inside| !inside));
+    one_row || misses_a_row
 }
 
 /// One to three words (four or more when they are a stand-in's vocabulary: `some random secret
@@ -222,6 +228,18 @@ fn is_programming_word(word: &str) -> bool {
         .contains(word)
 }
 
+/// Whether `path` is inside third-party code committed with the project (a virtualenv's
+/// `site-packages`, `node_modules`, `vendor/`): the values there are the libraries' own test
+/// fixtures, not the project's credentials.
+pub fn vendored_path(path: &str) -> bool {
+    path.split('/').any(|dir| {
+        matches!(
+            dir,
+            "site-packages" | "dist-packages" | "node_modules" | "bower_components" | "vendor"
+        )
+    })
+}
+
 /// Whether `path` is an example, sample, template or documentation file, whose values are meant
 /// to be replaced (`.env.example`, `settings.py.sample`, `sample_env`, `docs/`, `README.md`).
 pub fn sample_path(path: &str) -> bool {
@@ -277,6 +295,11 @@ mod tests {
                 "jlsfadjlasdjflajsdflasjdf",
                 "keyboard mashing (one row of the keyboard)",
             ),
+            (
+                "falsjdferwerouwreopuaoperjaosjfoajsfljas",
+                "keyboard mashing (one row of the keyboard)",
+            ),
+            ("herokudefault", "dictionary words"),
             ("bitnami", "a well-known default"),
             ("postgres123", "a well-known default"),
         ] {
@@ -340,5 +363,9 @@ mod tests {
         ] {
             assert!(!sample_path(path), "{path}");
         }
+        assert!(vendored_path(
+            "env/lib/python3.7/site-packages/psycopg2/tests/test_connection.py"
+        ));
+        assert!(!vendored_path("shop/packages/settings.py"));
     }
 }

@@ -131,9 +131,9 @@ fn a_push_option_naming_the_fingerprint_lets_the_push_through_and_is_logged() {
     let key = sandbox.django_key();
     let commit = commit_file(
         &work,
-        "docs/example_settings.py",
+        "app/settings_ci.py",
         &format!("SECRET_KEY = '{key}'\n"),
-        "Document settings",
+        "CI settings",
     );
     let (ok, message) = push(&work, &["HEAD:main"]);
     assert!(!ok);
