@@ -152,7 +152,12 @@ fn is_keyboard_mashing(lower: &str) -> bool {
     let letters_only = lower.bytes().all(|b| b.is_ascii_lowercase());
     let misses_a_row =
         letters_only && lower.len() >= 20 && ROWS.iter().any(|row| within(row, |inside| !inside));
-    one_row || misses_a_row
+    // Mashing with a few digits and symbols typed in between: judged by its letters, when they
+    // are most of it.
+    let letters: String = lower.chars().filter(char::is_ascii_lowercase).collect();
+    let mostly_letters = letters.len() >= 20 && letters.len() * 10 >= lower.len() * 6;
+    (one_row || misses_a_row)
+        || (mostly_letters && letters.len() < lower.len() && is_keyboard_mashing(&letters))
 }
 
 /// One to three words (four or more when they are a stand-in's vocabulary: `some random secret
@@ -300,6 +305,10 @@ mod tests {
                 "keyboard mashing (one row of the keyboard)",
             ),
             ("herokudefault", "dictionary words"),
+            (
+                "jlsfadjlasdjflajsdflasjdfaflasjfdljaslfj5334343#22ljlflads@@2fjlasjflasjf8933af",
+                "keyboard mashing (one row of the keyboard)",
+            ),
             ("bitnami", "a well-known default"),
             ("postgres123", "a well-known default"),
         ] {
