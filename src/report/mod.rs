@@ -179,7 +179,8 @@ pub fn build_findings(
             if blob_places.is_empty() {
                 continue;
             }
-            let (confidence, reason) = occurrence_confidence(&m, &blob_places);
+            let generic = engine.detectors()[m.detector].family == "generic";
+            let (confidence, reason) = occurrence_confidence(&m, generic, &blob_places);
             let detector = &engine.detectors()[m.detector];
             let key = (detector.id.clone(), m.secret.clone());
             ref_names
@@ -263,16 +264,18 @@ pub fn build_findings(
 
 /// The confidence one occurrence earns: the match's own, or LOW when every place it sits is an
 /// example, sample or documentation file (its values are meant to be replaced) or third-party code
-/// committed with the project, with the reason. A secret that also sits in a real file keeps that
-/// occurrence's confidence, and the other copies stay among its locations.
+/// committed with the project, or (for a generic detector) test files, with the reason. A secret
+/// that also sits in a real file keeps that occurrence's confidence, and the other copies stay
+/// among its locations.
 fn occurrence_confidence(
     m: &BlobMatch,
+    generic: bool,
     places: &[BlobPlace],
 ) -> (Confidence, Option<crate::scan::quality::Reason>) {
     if m.confidence_reason.is_some() {
         return (m.confidence, m.confidence_reason);
     }
-    use crate::scan::quality::{sample_path, vendored_path};
+    use crate::scan::quality::{sample_path, test_path, vendored_path};
     let all = |test: fn(&str) -> bool| places.iter().all(|p| p.path.as_deref().is_some_and(test));
     if m.confidence == Confidence::Low {
         (m.confidence, None)
@@ -285,6 +288,11 @@ fn occurrence_confidence(
         (
             Confidence::Low,
             Some("only in example, sample or documentation files"),
+        )
+    } else if generic && all(test_path) {
+        (
+            Confidence::Low,
+            Some("a generic assignment only in test files (a fixture)"),
         )
     } else {
         (m.confidence, None)

@@ -94,7 +94,7 @@ pub fn judge(value: &[u8], fields: &Fields) -> Option<Reason> {
     if is_keyboard_mashing(&lower) {
         return Some("keyboard mashing (one row of the keyboard)");
     }
-    if is_words(text) {
+    if is_words(text) || is_words(&unleet(text)) {
         return Some("dictionary words");
     }
     None
@@ -185,6 +185,22 @@ fn is_words(text: &str) -> bool {
     (1..=3).contains(&words) || (words <= 6 && standins * 2 >= words)
 }
 
+/// `text` with the symbols and digits people put in for letters read back as letters
+/// (`super$ecret`, `p@ssw0rd`, `s3cr3t`), for the word test only.
+fn unleet(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '$' | '5' => 's',
+            '@' | '4' => 'a',
+            '0' => 'o',
+            '1' | '!' => 'i',
+            '3' => 'e',
+            '7' => 't',
+            other => other,
+        })
+        .collect()
+}
+
 /// The fewest dictionary words that make up `run` exactly, if any do.
 fn segment(run: &str) -> Option<Vec<&str>> {
     let n = run.len();
@@ -243,6 +259,30 @@ pub fn vendored_path(path: &str) -> bool {
             "site-packages" | "dist-packages" | "node_modules" | "bower_components" | "vendor"
         )
     })
+}
+
+/// Whether `path` is a test file or sits in a test directory (`tests/`, `test_views.py`,
+/// `auth_tests.py`, `login.spec.ts`): a password assigned there is a fixture for a test user or
+/// database. Only generic assignments are judged by it; a token of a real format pasted into a
+/// test is still a leak.
+pub fn test_path(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let stem = name.split('.').next().unwrap_or(name);
+    let in_tests = lower.split('/').rev().skip(1).any(|dir| {
+        matches!(
+            dir,
+            "test" | "tests" | "testing" | "spec" | "specs" | "fixtures" | "__tests__"
+        )
+    });
+    in_tests
+        || stem.starts_with("test_")
+        || stem.ends_with("_test")
+        || stem.ends_with("_tests")
+        || stem == "tests"
+        || name.contains(".test.")
+        || name.contains(".spec.")
+        || name.contains(".stories.")
 }
 
 /// Whether `path` is an example, sample, template or documentation file, whose values are meant
@@ -305,6 +345,8 @@ mod tests {
                 "keyboard mashing (one row of the keyboard)",
             ),
             ("herokudefault", "dictionary words"),
+            ("super$ecret", "dictionary words"),
+            ("s3cureEmAilP@ss", "dictionary words"),
             (
                 "jlsfadjlasdjflajsdflasjdfaflasjfdljaslfj5334343#22ljlflads@@2fjlasjflasjf8933af",
                 "keyboard mashing (one row of the keyboard)",
@@ -376,5 +418,14 @@ mod tests {
             "env/lib/python3.7/site-packages/psycopg2/tests/test_connection.py"
         ));
         assert!(!vendored_path("shop/packages/settings.py"));
+        for path in [
+            "tests/api/test_account.py",
+            "oscar/apps/customer/tests.py",
+            "a/auth_tests.py",
+            "web/login.spec.ts",
+        ] {
+            assert!(test_path(path), "{path}");
+        }
+        assert!(!test_path("shop/contest/settings.py"));
     }
 }
