@@ -272,7 +272,15 @@ pub fn test_path(path: &str) -> bool {
     let in_tests = lower.split('/').rev().skip(1).any(|dir| {
         matches!(
             dir,
-            "test" | "tests" | "testing" | "spec" | "specs" | "fixtures" | "__tests__"
+            "test"
+                | "tests"
+                | "testing"
+                | "spec"
+                | "specs"
+                | "fixtures"
+                | "__tests__"
+                | "stories"
+                | "storybook"
         )
     });
     in_tests
@@ -426,6 +434,7 @@ mod tests {
         ] {
             assert!(test_path(path), "{path}");
         }
+        assert!(test_path("dashboard/storybook/stories/KeyDialog.tsx"));
         assert!(!test_path("shop/contest/settings.py"));
     }
 }
