@@ -145,13 +145,14 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
     };
     let dropped = baseline::apply(&mut report, &allowed);
     // Everything the pusher sees is redacted, including what names an allowed finding.
-    let report = report.redacted_also(dropped.iter().map(|f| f.secret.as_str()));
+    // One redactor, built from the secrets before masking, serves the report and the log lines.
     let redactor = Redactor::new(
         dropped
             .iter()
             .chain(&report.findings)
             .map(|f| f.secret.as_str()),
     );
+    redactor.report(&mut report);
     for finding in &dropped {
         say(format!(
             "blobhound: allowed {} ({} in {}): bypass by push option or allow file",
@@ -166,7 +167,6 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
             )
         ));
     }
-    let mut report = report;
     // An object left unscanned can be allowed by its id, as a finding is by its fingerprint.
     for skipped in report.skipped.iter_mut().filter(|s| s.unread) {
         if allowed.allows_blob(&skipped.blob) {
