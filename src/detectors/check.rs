@@ -16,17 +16,20 @@ pub enum Check {
     AwsSecretUnpaired,
     /// Django `SECRET_KEY`: the `django-insecure-` prefix is not part of the key's randomness.
     DjangoSecretKey,
+    /// A `*_KEY` setting: public keys and names of keys (`CACHE_KEY`) are not secrets.
+    SecretSetting,
 }
 
 impl Check {
     /// Every name a detector file may use.
-    pub const NAMES: [&'static str; 6] = [
+    pub const NAMES: [&'static str; 7] = [
         "none",
         "url-credentials",
         "django-databases",
         "aws-pair",
         "aws-secret-unpaired",
         "django-secret-key",
+        "secret-setting",
     ];
 
     /// Looks a check up by its name in a detector file.
@@ -38,6 +41,7 @@ impl Check {
             "aws-pair" => Check::AwsPair,
             "aws-secret-unpaired" => Check::AwsSecretUnpaired,
             "django-secret-key" => Check::DjangoSecretKey,
+            "secret-setting" => Check::SecretSetting,
             _ => return None,
         })
     }

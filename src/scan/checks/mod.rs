@@ -8,6 +8,7 @@ mod aws_pair;
 mod aws_secret_unpaired;
 mod django_databases;
 mod django_secret_key;
+mod secret_setting;
 mod url_credentials;
 
 use std::ops::Range;
@@ -41,6 +42,7 @@ pub fn apply(check: Check, data: &[u8], caps: &Captures<'_>, candidate: &mut Can
         Check::AwsPair => aws_pair::apply(data, candidate),
         Check::AwsSecretUnpaired => aws_secret_unpaired::apply(data, candidate),
         Check::DjangoSecretKey => django_secret_key::apply(data, candidate),
+        Check::SecretSetting => secret_setting::apply(data, candidate),
     }
 }
 
