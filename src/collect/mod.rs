@@ -6,14 +6,14 @@
 pub mod dedup;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use gix::objs::Kind;
 use gix::ObjectId;
 
-use crate::model::{Counts, SkipReason, Skipped, Source};
+use crate::model::{Confidence, Counts, SkipReason, Skipped, Source};
 use crate::objects::{commit, fetch, Commit, Fetched, Objects};
 use crate::scan::{BlobMatch, Engine};
 use dedup::OidSet;
@@ -39,6 +39,37 @@ pub struct Found {
     pub source: Source,
     /// What the engine found there.
     pub matches: Vec<BlobMatch>,
+}
+
+/// Drops every match of a secret that no match of its detector reaches `min_confidence` for.
+///
+/// Nothing after the engine raises a match: the value's quality and where its copies sit can
+/// only lower it. A secret whose every match is below the floor is therefore below it in the
+/// report, and placing it would only cost a history trace of each object holding it (a typed
+/// `password = "password"` sits in thousands of test-file versions). A secret with one match at
+/// the floor keeps all of its matches, so the report still lists every copy, the lowered ones
+/// too.
+pub fn keep_reportable(found: &mut Vec<Found>, min_confidence: Confidence) {
+    if min_confidence == Confidence::Low {
+        return;
+    }
+    let mut reaching: HashMap<usize, HashSet<String>> = HashMap::new();
+    for m in found.iter().flat_map(|f| &f.matches) {
+        if m.confidence >= min_confidence {
+            reaching
+                .entry(m.detector)
+                .or_default()
+                .insert(m.secret.clone());
+        }
+    }
+    for f in found.iter_mut() {
+        f.matches.retain(|m| {
+            reaching
+                .get(&m.detector)
+                .is_some_and(|secrets| secrets.contains(m.secret.as_str()))
+        });
+    }
+    found.retain(|f| !f.matches.is_empty());
 }
 
 /// Everything a collector gathered, settled.
@@ -216,6 +247,12 @@ impl<'e> Collector<'e> {
     /// Ids of the objects that had matches.
     pub fn blobs_with_matches(&self) -> Vec<ObjectId> {
         lock(&self.found).iter().map(|f| f.id).collect()
+    }
+
+    /// Forgets the matches no report at `min_confidence` can show (see [`keep_reportable`]), so
+    /// that history is traced only for objects that hold something to report.
+    pub fn keep_reportable(&self, min_confidence: Confidence) {
+        keep_reportable(&mut lock(&self.found), min_confidence);
     }
 
     /// Hands over every commit met in the object database, parsed, leaving none behind.

@@ -77,6 +77,7 @@ pub fn scan(
 
     let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
+    collector.keep_reportable(options.findings.min_confidence);
     let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
     let provenance = provenance::trace(repo, &wanted, &collector, options.threads)?;
     let history_ms = elapsed_ms(started) - content_ms;

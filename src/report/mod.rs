@@ -159,6 +159,8 @@ pub fn build_findings(
     attribution: &dyn Attribution,
 ) -> Vec<Finding> {
     let min_confidence = options.min_confidence;
+    let mut found = found;
+    crate::collect::keep_reportable(&mut found, min_confidence);
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
     // Ref names per finding, as a set: a file rewritten in thousands of commits of a repository
     // with hundreds of tags would make a list's `contains` quadratic.
@@ -170,11 +172,6 @@ pub fn build_findings(
     } in found
     {
         for m in matches {
-            // Nothing the quality judgement can do raises a match: skip those below the floor
-            // before placing them.
-            if m.confidence < min_confidence && m.confidence_reason.is_none() {
-                continue;
-            }
             let blob_places = attribution.places(&blob, source, &m);
             if blob_places.is_empty() {
                 continue;

@@ -23,6 +23,9 @@ pub type Reason = &'static str;
 /// Words people type as stand-ins, beside the English dictionary.
 const PROGRAMMING_WORDS: &str = include_str!("../../data/programming-words.txt");
 
+/// Proper nouns and adjectives (languages, days, months ...) the dictionary leaves out.
+const PROPER_WORDS: &str = include_str!("../../data/proper-words.txt");
+
 /// Passwords shipped as defaults by images, installers and tutorials.
 const DEFAULTS: &[&str] = &[
     "admin",
@@ -230,7 +233,8 @@ fn segment(run: &str) -> Option<Vec<&str>> {
 }
 
 /// A dictionary word: four letters or more from the English list, or any word of the
-/// programming list (short English words would make random letters look like words).
+/// programming or proper-noun lists (short English words would make random letters look like
+/// words).
 fn is_word(word: &str) -> bool {
     is_programming_word(word) || (word.len() >= 4 && wordnik_list::word_exists(word))
 }
@@ -242,6 +246,7 @@ fn is_programming_word(word: &str) -> bool {
         .get_or_init(|| {
             PROGRAMMING_WORDS
                 .lines()
+                .chain(PROPER_WORDS.lines())
                 .map(str::trim)
                 .filter(|l| !l.is_empty() && !l.starts_with('#'))
                 .collect()
@@ -341,6 +346,8 @@ mod tests {
             ("wrongpassword", "dictionary words"),
             ("fallback_secret_key", "dictionary words"),
             ("correcthorse", "dictionary words"),
+            ("spanish-inquisition", "dictionary words"),
+            ("MondayMorning42", "dictionary words"),
             ("abcdefghijkl", "a sequence or a repetition"),
             ("1234567890", "a sequence or a repetition"),
             ("abcabcabcabc", "a sequence or a repetition"),
