@@ -18,11 +18,13 @@ pub enum Check {
     DjangoSecretKey,
     /// A `*_KEY` setting: public keys and names of keys (`CACHE_KEY`) are not secrets.
     SecretSetting,
+    /// A JSON Web Token: its header and payload must decode; its claims become fields.
+    Jwt,
 }
 
 impl Check {
     /// Every name a detector file may use.
-    pub const NAMES: [&'static str; 7] = [
+    pub const NAMES: [&'static str; 8] = [
         "none",
         "url-credentials",
         "django-databases",
@@ -30,6 +32,7 @@ impl Check {
         "aws-secret-unpaired",
         "django-secret-key",
         "secret-setting",
+        "jwt",
     ];
 
     /// Looks a check up by its name in a detector file.
@@ -42,6 +45,7 @@ impl Check {
             "aws-secret-unpaired" => Check::AwsSecretUnpaired,
             "django-secret-key" => Check::DjangoSecretKey,
             "secret-setting" => Check::SecretSetting,
+            "jwt" => Check::Jwt,
             _ => return None,
         })
     }

@@ -6,6 +6,7 @@ pub mod checks;
 pub mod engine;
 pub mod entropy;
 pub mod filters;
+pub mod jwt;
 pub mod line_counts;
 pub mod lines;
 pub mod many_literals;

@@ -64,6 +64,11 @@ const LONGEST_JUDGED: usize = 128;
 /// Why `value` looks typed rather than generated, if it does. `fields` are the finding's other
 /// values (user, database, host), which a default password often repeats.
 pub fn judge(value: &[u8], fields: &Fields) -> Option<Reason> {
+    if value.starts_with(b"eyJ")
+        && super::jwt::parse(value).is_some_and(|claims| claims.expired_at(super::jwt::now()))
+    {
+        return Some("an expired token (its exp claim is in the past)");
+    }
     let Ok(text) = std::str::from_utf8(value) else {
         return None;
     };

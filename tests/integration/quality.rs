@@ -156,3 +156,94 @@ fn smtp_urls_and_telegram_tokens_are_found_in_history() {
         "{found:?}"
     );
 }
+
+/// A JWT whose payload is `claims`, signed with random bytes.
+fn jwt(sandbox: &mut Sandbox, claims: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    let signature = sandbox.random(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-",
+        43,
+    );
+    format!(
+        "{}.{}.{signature}",
+        URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(claims)
+    )
+}
+
+#[test]
+fn a_lasting_jwt_is_reported_and_an_expired_one_only_at_low_with_the_reason() {
+    let mut sandbox = Sandbox::new(1404);
+    let repo = sandbox.work();
+    let lasting = jwt(
+        &mut sandbox,
+        r#"{"sub":"svc-billing","iss":"https://auth.shop.example","exp":4102444800}"#,
+    );
+    let expired = jwt(&mut sandbox, r#"{"sub":"1","exp":946684800}"#);
+    commit_file(
+        &repo,
+        "billing/client.py",
+        &format!("SERVICE_TOKEN_HEADER = 'Bearer {lasting}'\nOLD = \"{expired}\"\n"),
+        "Billing client",
+    );
+    let (_, report) = scan_json(&repo, &[]);
+    let findings = report["findings"].as_array().unwrap();
+    let live = findings
+        .iter()
+        .find(|f| f["secret"] == lasting.as_str())
+        .expect("the lasting token is reported at the default confidence");
+    assert_eq!(live["detector"], "jwt");
+    assert_eq!(live["fields"]["iss"], "https://auth.shop.example");
+    assert!(
+        !findings.iter().any(|f| f["secret"] == expired.as_str()),
+        "an expired token is below the default confidence"
+    );
+    let (_, low) = scan_json(&repo, &["--confidence", "low"]);
+    let old = low["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["secret"] == expired.as_str())
+        .expect("the expired token is reported at low");
+    assert_eq!(old["confidence"], "low");
+    assert_eq!(
+        old["confidence_reason"],
+        "an expired token (its exp claim is in the past)"
+    );
+}
+
+#[test]
+fn a_merchant_key_is_reported_and_public_or_lookup_keys_are_not() {
+    let mut sandbox = Sandbox::new(1405);
+    let repo = sandbox.work();
+    let merchant = sandbox.password();
+    let site = sandbox.password();
+    let cache = sandbox.password();
+    commit_file(
+        &repo,
+        "settings_local.py",
+        &format!(
+            "CHECKOUT_MERCHANT_KEY = '{merchant}'\n\
+             RECAPTCHA_PUBLIC_KEY = '{site}'\n\
+             USER_CACHE_KEY = '{cache}'\n"
+        ),
+        "Local settings",
+    );
+    let (code, report) = scan_json(&repo, &["--confidence", "low"]);
+    assert_eq!(code, 1);
+    let findings = report["findings"].as_array().unwrap();
+    let key = findings
+        .iter()
+        .find(|f| f["secret"] == merchant.as_str())
+        .expect("the merchant key is reported");
+    assert_eq!(key["detector"], "key-assignment");
+    assert_eq!(key["confidence"], "medium");
+    assert_eq!(key["fields"]["setting"], "CHECKOUT_MERCHANT_KEY");
+    for other in [&site, &cache] {
+        assert!(
+            !findings.iter().any(|f| f["secret"] == other.as_str()),
+            "{other} is a public key or a cache key's name: {findings:?}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ mod aws_pair;
 mod aws_secret_unpaired;
 mod django_databases;
 mod django_secret_key;
+mod jwt;
 mod secret_setting;
 mod url_credentials;
 
@@ -43,6 +44,7 @@ pub fn apply(check: Check, data: &[u8], caps: &Captures<'_>, candidate: &mut Can
         Check::AwsSecretUnpaired => aws_secret_unpaired::apply(data, candidate),
         Check::DjangoSecretKey => django_secret_key::apply(data, candidate),
         Check::SecretSetting => secret_setting::apply(data, candidate),
+        Check::Jwt => jwt::apply(data, candidate),
     }
 }
 
