@@ -36,19 +36,21 @@ pub struct Hit {
 
 /// Bytes lowercased and searched at a time (fits in L2 with room to spare).
 const CHUNK: usize = 64 * 1024;
-/// Anchors per Teddy searcher at most. Measured with the engine bench: the built-in 68 long
-/// anchors ran fastest as two searchers of 34 (fat Teddy), ahead of three of 23 or 24; a
-/// searcher of 64 patterns in no particular order runs at about 1.5 GiB/s.
-const GROUP: usize = 34;
+/// Anchors per Teddy searcher at most: the fewest searchers that hold every anchor, each
+/// Teddy's limit of 64 or fewer, split evenly. Measured with the engine bench: 68 built-in
+/// anchors ran fastest as two searchers of 34 (fat Teddy), ahead of three of 23 or 24; 114 ran
+/// 14% faster as two of 57 than as four of 29 (one pass over the text costs more than the
+/// extra false candidates of a fuller searcher).
+const GROUP: usize = 64;
 /// Slim Teddy's fingerprint buckets. A group of more than 32 anchors gets fat Teddy's 16, and
 /// pattern `i` then lands in bucket `i % 16`: runs dealt eight apart still share two buckets,
 /// which measured faster than dealing sixteen runs of two.
 const BUCKETS: usize = 8;
-/// Teddy searchers for anchors of four bytes or more at most; past this, one [`ManyLiterals`]
-/// pass searches all of them. Measured with the engine bench (built-in plus idle detectors): four
-/// Teddy searchers ran at 1.18 GiB/s against 836 MiB/s for the one pass, six at 820 against
-/// 842 MiB/s.
-const TEDDY_GROUPS: usize = 5;
+/// Anchors of four bytes or more that Teddy searchers take at most; past this, one
+/// [`ManyLiterals`] pass searches all of them. Measured with the engine bench (built-in plus
+/// idle detectors): four Teddy searchers of 34 ran at 1.18 GiB/s against 836 MiB/s for the one
+/// pass, six at 820 against 842 MiB/s.
+const TEDDY_ANCHORS: usize = 170;
 /// Searchers at most; past this many (only with hundreds of keywords under four bytes), one
 /// automaton searches all anchors instead.
 const MAX_PASSES: usize = 12;
@@ -297,8 +299,8 @@ impl Group {
 /// searcher's patterns so that similar anchors share a fingerprint bucket.
 ///
 /// Anchors shorter than four bytes get a searcher of their own, since the shortest pattern sets
-/// the fingerprint length of its whole searcher. The others are split into even groups of at most
-/// [`GROUP`], or, when that would take more than [`TEDDY_GROUPS`] searchers, all go to one
+/// the fingerprint length of its whole searcher. The others are split into the fewest even groups
+/// of at most [`GROUP`], or, when there are more than [`TEDDY_ANCHORS`], all go to one
 /// [`ManyLiterals`] pass. Teddy puts pattern `i` of a searcher into bucket `i % 8` (`i % 16` for fat Teddy,
 /// counted from the top), so within a group the alphabetical list is cut into eight runs of
 /// neighbours and dealt out run by run: `gho_`, `ghp_` and `ghr_` then share a bucket whose
@@ -309,7 +311,7 @@ fn plan_groups(anchors: &[&[u8]]) -> Vec<Group> {
         (0..anchors.len()).partition(|&a| anchors[a].len() >= 4);
     let mut groups = Vec::new();
     let count = long.len().div_ceil(GROUP);
-    if count > TEDDY_GROUPS {
+    if long.len() > TEDDY_ANCHORS {
         groups.push(Group::Many(long));
     } else {
         let mut at = 0;
@@ -553,7 +555,7 @@ mod tests {
 
     #[test]
     fn more_keywords_than_one_searcher_holds_are_all_searched() {
-        for count in [GROUP * 2 + 5, GROUP * TEDDY_GROUPS + 1, 1000] {
+        for count in [GROUP * 2 + 5, TEDDY_ANCHORS + 1, 1000] {
             let names: Vec<String> = (0..count).map(|i| format!("kw{i:04}x")).collect();
             let mut refs: Vec<&str> = names.iter().map(String::as_str).collect();
             refs.extend(["dsn", "xox", "aws_secret", "secret"]);
