@@ -54,6 +54,14 @@ pub struct Detector {
     pub origin: String,
 }
 
+impl Detector {
+    /// Whether this detector matches by setting name alone (the `generic` family): it yields to
+    /// a specific detector that finds the same value, and its finds in test files are fixtures.
+    pub fn is_generic(&self) -> bool {
+        self.family == "generic"
+    }
+}
+
 /// A compiled, validated set of detectors with unique ids.
 #[derive(Debug, Default)]
 pub struct DetectorSet {

@@ -176,7 +176,7 @@ pub fn build_findings(
             if blob_places.is_empty() {
                 continue;
             }
-            let generic = engine.detectors()[m.detector].family == "generic";
+            let generic = engine.detectors()[m.detector].is_generic();
             let (confidence, reason) = occurrence_confidence(&m, generic, &blob_places);
             let detector = &engine.detectors()[m.detector];
             let key = (detector.id.clone(), m.secret.clone());

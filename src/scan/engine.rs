@@ -100,7 +100,7 @@ impl Engine {
         // The same secret at the same place found by a more specific, more confident detector:
         // the weaker duplicate (the generic assignment detector, typically) adds only noise.
         // A generic detector also yields to a specific one at the same confidence.
-        let generic = |m: &BlobMatch| self.detectors()[m.detector].family == "generic";
+        let generic = |m: &BlobMatch| self.detectors()[m.detector].is_generic();
         let stronger = |m: &BlobMatch| {
             found.iter().any(|o| {
                 o.offset == m.offset
