@@ -20,7 +20,8 @@ use clap::{Args, Subcommand};
 
 use super::fingerprint::FingerprintArgs;
 use super::output::note;
-use super::scan::{parse_size, ConfidenceArg};
+use super::limits::LimitArgs;
+use super::scan::ConfidenceArg;
 use super::Status;
 
 #[derive(Debug, Subcommand)]
@@ -41,9 +42,8 @@ pub struct CommonArgs {
     /// Lowest confidence that blocks.
     #[arg(long, value_enum, default_value = "medium")]
     confidence: ConfidenceArg,
-    /// Blobs larger than this are not scanned, and so block (e.g. 500K, 64M, 1G).
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
-    max_blob_size: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
     #[command(flatten)]
     fingerprints: FingerprintArgs,
 }
@@ -114,10 +114,7 @@ fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
     selftest::check_user_detectors(&engine)?;
     Ok(HookSetup {
         engine,
-        limits: Limits {
-            max_blob_size: common.max_blob_size,
-            scan_binary: true,
-        },
+        limits: common.limits.limits(true),
         findings: FindingOptions {
             min_confidence: common.confidence.into(),
             fingerprints: common.fingerprints.fingerprinter()?,
@@ -193,7 +190,7 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
                 "\nObjects over the hook's --max-blob-size ({}) are not scanned: the server's \
                  administrators can raise it, or allow a blob with \
                  `git push -o blobhound.allow=<blob id>`",
-                human_bytes(args.common.max_blob_size)
+                human_bytes(args.common.limits.max_blob_size)
             ));
         }
         fail(args, &reason, err)

@@ -5,6 +5,7 @@ mod baseline;
 mod detectors;
 mod fingerprint;
 mod hook;
+mod limits;
 mod output;
 mod scan;
 

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use blobhound::baseline::AllowList;
-use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
 use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
@@ -22,6 +21,7 @@ use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
 use super::fingerprint::FingerprintArgs;
+use super::limits::LimitArgs;
 use super::output::{note, settle, OutputFile};
 use super::Status;
 
@@ -125,9 +125,8 @@ pub struct ScanArgs {
     /// Threads for decoding and scanning (default: all cores).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Skip blobs larger than this (e.g. 500K, 64M, 1G).
-    #[arg(long, value_name = "SIZE", default_value = "64M", value_parser = parse_size)]
-    max_blob_size: u64,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Scan blobs that look binary (NUL bytes in their first 8000 bytes) too.
     #[arg(long)]
     scan_binary: bool,
@@ -263,7 +262,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         note!(
             "blobhound: blobs over --max-blob-size {} were not scanned: raise the limit to \
                  scan them, or accept the gap with --allow-incomplete",
-            human_bytes(args.max_blob_size)
+            human_bytes(args.limits.max_blob_size)
         );
     }
     Ok(status)
@@ -291,10 +290,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter
         target: args.target.clone(),
         history: history(args)?,
         threads,
-        limits: Limits {
-            max_blob_size: args.max_blob_size,
-            scan_binary: args.scan_binary,
-        },
+        limits: args.limits.limits(args.scan_binary),
         findings: FindingOptions {
             min_confidence: args.confidence.into(),
             fingerprints: fingerprints.clone(),
@@ -392,40 +388,4 @@ fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
-}
-
-/// Parses `123`, `500K`, `64M`, `1G` (binary multiples; a trailing `B`/`iB` is accepted).
-pub fn parse_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let upper = trimmed.to_ascii_uppercase();
-    let upper = upper
-        .strip_suffix("IB")
-        .or_else(|| upper.strip_suffix('B'))
-        .unwrap_or(&upper);
-    let (number, multiplier) = match upper.chars().last() {
-        Some('K') => (&upper[..upper.len() - 1], 1u64 << 10),
-        Some('M') => (&upper[..upper.len() - 1], 1 << 20),
-        Some('G') => (&upper[..upper.len() - 1], 1 << 30),
-        _ => (upper, 1),
-    };
-    number
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| format!("{text:?} is not a size like 500K, 64M or 1G"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_size;
-
-    #[test]
-    fn sizes_take_binary_suffixes() {
-        assert_eq!(parse_size("512"), Ok(512));
-        assert_eq!(parse_size("500K"), Ok(500 * 1024));
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
-        assert!(parse_size("lots").is_err());
-    }
 }

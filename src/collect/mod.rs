@@ -4,7 +4,6 @@
 //! Reading, skipping and counting exist here once for every mode.
 
 pub mod dedup;
-pub mod text;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -15,6 +14,7 @@ use gix::ObjectId;
 
 use crate::model::{Confidence, Counts, SkipReason, Skipped, Source};
 use crate::objects::{commit, fetch, Commit, Fetched, Objects};
+use crate::scan::decode::{DecodeLimits, Decoder};
 use crate::scan::{BlobMatch, Engine};
 use dedup::OidSet;
 
@@ -28,6 +28,8 @@ pub struct Limits {
     pub max_blob_size: u64,
     /// Scan blobs with NUL bytes too.
     pub scan_binary: bool,
+    /// How far archives, databases and encoded values are opened.
+    pub decode: DecodeLimits,
 }
 
 /// The matches in one scanned object.
@@ -85,10 +87,14 @@ pub struct Collected {
 /// Collects scan results from concurrent sources.
 pub struct Collector<'e> {
     engine: &'e Engine,
+    decoder: Decoder<'e>,
     limits: Limits,
     seen: OidSet,
     found: Mutex<Vec<Found>>,
     skipped: Mutex<Vec<Skipped>>,
+    /// Parts of blobs that were read but not wholly (archive members over a bound, corrupt
+    /// archives): unlike an object skipped, they are never recovered by reading the blob again.
+    unread_parts: Mutex<Vec<Skipped>>,
     commits: Mutex<Vec<Commit>>,
     blobs_scanned: AtomicU64,
     bytes_scanned: AtomicU64,
@@ -99,12 +105,18 @@ impl<'e> Collector<'e> {
     /// A collector scanning with `engine` within `limits`.
     /// `objects_seen` counts every object handed over, for a progress display to poll.
     pub fn new(engine: &'e Engine, limits: Limits, objects_seen: &'e AtomicU64) -> Self {
+        let decode = DecodeLimits {
+            max_member_size: limits.max_blob_size,
+            ..limits.decode
+        };
         Collector {
             engine,
+            decoder: Decoder::new(engine, decode),
             limits,
             seen: OidSet::default(),
             found: Mutex::default(),
             skipped: Mutex::default(),
+            unread_parts: Mutex::default(),
             commits: Mutex::default(),
             blobs_scanned: AtomicU64::new(0),
             bytes_scanned: AtomicU64::new(0),
@@ -128,13 +140,33 @@ impl<'e> Collector<'e> {
             self.skip_sized(id.to_string(), SkipReason::TooLarge, None, Some(size));
             return;
         }
-        let Some(text) = text::readable(data, self.limits.scan_binary) else {
+        let scanned = self.decoder.scan(data, self.limits.scan_binary);
+        if scanned.binary {
             self.skip_sized(id.to_string(), SkipReason::Binary, None, Some(size));
             return;
-        };
+        }
         self.blobs_scanned.fetch_add(1, Ordering::Relaxed);
         self.bytes_scanned.fetch_add(size, Ordering::Relaxed);
-        self.scan(id, Source::File, &text);
+        if !scanned.unread.is_empty() {
+            let mut skipped = lock(&self.unread_parts);
+            for part in scanned.unread {
+                skipped.push(Skipped {
+                    blob: id.to_string(),
+                    reason: part.reason,
+                    member: part.member,
+                    detail: Some(part.detail),
+                    size: part.size,
+                    unread: false,
+                });
+            }
+        }
+        if !scanned.matches.is_empty() {
+            lock(&self.found).push(Found {
+                id,
+                source: Source::File,
+                matches: scanned.matches,
+            });
+        }
     }
 
     /// Notes a non-blob object. Commits are parsed here, while their bytes are at hand, so that
@@ -228,6 +260,7 @@ impl<'e> Collector<'e> {
         lock(&self.skipped).push(Skipped {
             blob,
             reason,
+            member: None,
             detail,
             size,
             unread: false,
@@ -280,7 +313,8 @@ impl<'e> Collector<'e> {
             }
         }
         let mut settled: Vec<Skipped> = by_blob.into_values().collect();
-        settled.sort_by(|a, b| (a.reason, &a.blob).cmp(&(b.reason, &b.blob)));
+        settled.extend(lock(&self.unread_parts).iter().cloned());
+        settled.sort_by(|a, b| (a.reason, &a.blob, &a.member).cmp(&(b.reason, &b.blob, &b.member)));
         settled
     }
 

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::confidence::Confidence;
 use super::ids::Oid;
+use super::origin::Origin;
 use super::verification::Outcome;
 
 /// Fields a finding carries beside its secret (username, host, port, access key id ...).
@@ -115,4 +116,33 @@ pub struct Location {
     /// The tag's name, for a secret in an annotated tag's message.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// Where inside the blob, when it had to be unpacked or decoded (`member`, `decoded`,
+    /// `cell`); `line` and `column` are then in the member or decompressed text, or, for a
+    /// base64, escaped or percent-encoded value, those of the encoded text.
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
+impl Location {
+    /// Where, for a person: `path:line:column`, the member after a `!`
+    /// (`backups/shop.zip!shop/.env:3:14`), a database cell by table, column and rowid, and the
+    /// decodings that the path does not show.
+    pub fn describe(&self) -> String {
+        let path = self.path.as_deref().unwrap_or("(no path: blob in no tree)");
+        let mut out = self.origin.member_path(path);
+        match &self.origin.cell {
+            Some(cell) => {
+                out.push_str(&format!(" table {} column {}", cell.table, cell.column));
+                if let Some(rowid) = cell.rowid {
+                    out.push_str(&format!(" rowid {rowid}"));
+                }
+            }
+            None => out.push_str(&format!(":{}:{}", self.line, self.column)),
+        }
+        let hidden = self.origin.hidden_decodings();
+        if !hidden.is_empty() {
+            out.push_str(&format!(" (decoded: {})", hidden.join(", ")));
+        }
+        out
+    }
 }

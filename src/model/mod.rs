@@ -8,6 +8,7 @@ pub mod finding;
 pub mod fingerprint;
 pub mod hashing;
 pub mod ids;
+pub mod origin;
 pub mod skip;
 pub mod verification;
 
@@ -16,5 +17,6 @@ pub use finding::{CommitInfo, Fields, Finding, Location, Source};
 pub use fingerprint::Fingerprinter;
 pub use hashing::{hex, sha256_hex};
 pub use ids::Oid;
+pub use origin::{Cell, Decoding, Origin};
 pub use skip::{human_bytes, Counts, Coverage, SkipReason, Skipped};
 pub use verification::{Outcome, Status};

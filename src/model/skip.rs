@@ -17,6 +17,12 @@ pub enum SkipReason {
     TooLarge,
     /// Has NUL bytes near its start.
     Binary,
+    /// An archive member, or a whole archive or database, over an unpacking bound: member size,
+    /// member count, bytes unpacked from one blob, or a compression ratio no real file has.
+    ArchiveLimit,
+    /// Encoded or packed text nested deeper than the decoding depth, or decoded after the
+    /// scan's budget of decoded bytes ran out.
+    DecodeLimit,
 }
 
 impl SkipReason {
@@ -26,7 +32,11 @@ impl SkipReason {
     pub fn makes_incomplete(self) -> bool {
         matches!(
             self,
-            SkipReason::Missing | SkipReason::Corrupt | SkipReason::Unreadable
+            SkipReason::Missing
+                | SkipReason::Corrupt
+                | SkipReason::Unreadable
+                | SkipReason::ArchiveLimit
+                | SkipReason::DecodeLimit
         )
     }
 
@@ -38,6 +48,8 @@ impl SkipReason {
             SkipReason::Unreadable => "unreadable",
             SkipReason::TooLarge => "too-large",
             SkipReason::Binary => "binary",
+            SkipReason::ArchiveLimit => "archive-limit",
+            SkipReason::DecodeLimit => "decode-limit",
         }
     }
 }
@@ -71,6 +83,10 @@ pub struct Skipped {
     pub blob: String,
     /// Why it was skipped.
     pub reason: SkipReason,
+    /// The archive member (nested members joined with `!`), when the part not read is inside
+    /// the blob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     /// More detail where there is some (the decoder's message, the path).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
@@ -96,10 +112,16 @@ impl Skipped {
             SkipReason::Missing => "missing from the object database".to_string(),
             SkipReason::Corrupt => "present but cannot be read".to_string(),
             SkipReason::Unreadable => "cannot be opened".to_string(),
+            SkipReason::ArchiveLimit => "over an unpacking limit, not read".to_string(),
+            SkipReason::DecodeLimit => "over the decoding limit, not read".to_string(),
+        };
+        let blob = match &self.member {
+            Some(member) => format!("{}!{member}", self.blob),
+            None => self.blob.clone(),
         };
         match &self.detail {
-            Some(detail) if !detail.is_empty() => format!("{detail} ({}): {what}", self.blob),
-            _ => format!("{}: {what}", self.blob),
+            Some(detail) if !detail.is_empty() => format!("{detail} ({blob}): {what}"),
+            _ => format!("{blob}: {what}"),
         }
     }
 }

@@ -343,7 +343,9 @@ fn read_text(objects: &dyn Objects, id: ObjectId, buf: &mut Vec<u8>) -> Option<V
         Fetched::Object {
             kind: Kind::Blob,
             data,
-        } => crate::collect::text::readable(data, true).map(|t| t.into_owned()),
+        } => crate::scan::decode::text::readable(data, true)
+            .text()
+            .map(|t| t.into_owned()),
         _ => None,
     }
 }

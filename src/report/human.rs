@@ -155,11 +155,7 @@ fn fields_line(fields: &BTreeMap<String, Value>) -> String {
 }
 
 fn place(location: &Location) -> String {
-    let path = location
-        .path
-        .as_deref()
-        .unwrap_or("(no path: blob in no tree)");
-    format!("{path}:{}:{}", location.line, location.column)
+    location.describe()
 }
 
 fn commit_line(location: &Location) -> String {

@@ -218,6 +218,7 @@ pub fn build_findings(
                     unreachable_commit: place.unreachable_commit,
                     source,
                     tag: place.tag,
+                    origin: m.origin.clone(),
                 });
             }
         }
@@ -243,6 +244,7 @@ pub fn build_findings(
         finding.locations.sort_by_key(location_order);
         finding.locations.dedup_by(|a, b| {
             a.blob == b.blob
+                && a.origin == b.origin
                 && a.line == b.line
                 && a.column == b.column
                 && a.path == b.path

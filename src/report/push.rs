@@ -34,12 +34,7 @@ pub fn write_rejection(report: &Report, out: &mut dyn Write) -> std::io::Result<
                 .map(|c| format!("{} \"{}\" ({})", c.id.short(), c.summary, c.author))
                 .unwrap_or_else(|| "(no commit)".into());
             writeln!(out, "    commit  {commit}")?;
-            writeln!(
-                out,
-                "    file    {}:{}",
-                location.path.as_deref().unwrap_or("?"),
-                location.line
-            )?;
+            writeln!(out, "    file    {}", location.describe())?;
         }
         writeln!(out, "    id      {}", finding.fingerprint)?;
         writeln!(out)?;

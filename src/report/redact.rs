@@ -98,6 +98,11 @@ impl Redactor {
         self.option(&mut location.tag);
         self.commit(&mut location.commit);
         self.commit(&mut location.unreachable_commit);
+        self.option(&mut location.origin.member);
+        if let Some(cell) = &mut location.origin.cell {
+            self.in_place(&mut cell.table);
+            self.in_place(&mut cell.column);
+        }
     }
 
     fn finding(&self, finding: &mut Finding) {
@@ -118,6 +123,7 @@ impl Redactor {
 
     fn skipped(&self, skipped: &mut Skipped) {
         self.option(&mut skipped.detail);
+        self.option(&mut skipped.member);
     }
 
     fn submodule(&self, submodule: &mut Submodule) {
@@ -179,6 +185,7 @@ mod tests {
             vec![Skipped {
                 blob: "b".into(),
                 reason: crate::model::SkipReason::TooLarge,
+                member: None,
                 detail: Some("dump-Summer2024!.sql".into()),
                 size: None,
                 unread: true,

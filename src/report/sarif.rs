@@ -152,9 +152,18 @@ fn physical(location: &Location, id: Option<usize>) -> Value {
     let mut value = json!({
         "physicalLocation": {
             "artifactLocation": {"uri": uri},
-            "region": {"startLine": location.line.max(1), "startColumn": location.column.max(1)},
         },
     });
+    // Lines of an archive member or a database cell are not lines of the file the URI names:
+    // such a location names the file only, and says where inside it in its properties.
+    let inside = location.origin.member.is_some() || location.origin.cell.is_some();
+    if !inside {
+        value["physicalLocation"]["region"] =
+            json!({"startLine": location.line.max(1), "startColumn": location.column.max(1)});
+    }
+    if !location.origin.is_plain() {
+        value["properties"] = json!({"inside": location.describe(), "origin": location.origin});
+    }
     if let Some(id) = id {
         value["id"] = json!(id);
         if let Some(commit) = &location.commit {

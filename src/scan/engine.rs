@@ -13,7 +13,7 @@ use super::lines::{around, locate};
 use super::prefilter::{Hit, Prefilter};
 use crate::detectors::{Detector, DetectorSet};
 use crate::error::Result;
-use crate::model::{Confidence, Fields};
+use crate::model::{Confidence, Fields, Origin};
 
 /// Bytes either side of a keyword that its detector's regex may see at most (long lines).
 const WINDOW_BYTES: usize = 2048;
@@ -43,6 +43,9 @@ pub struct BlobMatch {
     pub confidence: Confidence,
     /// Why the value was judged typed rather than generated (and lowered to LOW), if it was.
     pub confidence_reason: Option<super::quality::Reason>,
+    /// How the text was reached inside the blob (set by the decoding layer; plain for the
+    /// blob's own text).
+    pub origin: Origin,
 }
 
 /// Compiled detectors plus their shared prefilter.
@@ -101,12 +104,21 @@ impl Engine {
         // the weaker duplicate (the generic assignment detector, typically) adds only noise.
         // A generic detector also yields to a specific one at the same confidence.
         let generic = |m: &BlobMatch| self.detectors()[m.detector].is_generic();
+        // A generic match inside a specific detector's secret (a Django key that holds a `#`
+        // the generic assignment stops at) is a piece of that secret.
         let stronger = |m: &BlobMatch| {
             found.iter().any(|o| {
-                o.offset == m.offset
-                    && o.secret == m.secret
-                    && (o.confidence > m.confidence
-                        || (o.confidence == m.confidence && generic(m) && !generic(o)))
+                let same = o.offset == m.offset && o.secret == m.secret;
+                let inside = generic(m)
+                    && !generic(o)
+                    && o.confidence >= m.confidence
+                    && o.offset <= m.offset
+                    && m.offset + m.secret.len() <= o.offset + o.secret.len()
+                    && o.secret.len() > m.secret.len();
+                inside
+                    || same
+                        && (o.confidence > m.confidence
+                            || (o.confidence == m.confidence && generic(m) && !generic(o)))
             })
         };
         let keep: Vec<bool> = found.iter().map(|m| !stronger(m)).collect();
@@ -211,6 +223,7 @@ impl Engine {
             entropy: (entropy * 1000.0).round() / 1000.0,
             confidence: candidate.confidence,
             confidence_reason,
+            origin: Origin::default(),
         })
     }
 

@@ -70,6 +70,36 @@ pub fn locate(data: &[u8], offset: usize) -> (Range<usize>, u32, u32) {
     )
 }
 
+/// Line starts of a text, for placing many offsets in it without counting from the start each
+/// time.
+#[derive(Debug, Clone)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// Indexes the lines of `data`.
+    pub fn new(data: &[u8]) -> Self {
+        let mut starts = vec![0];
+        starts.extend(memchr::memchr_iter(b'\n', data).map(|p| p + 1));
+        LineIndex { starts }
+    }
+
+    /// The 1-based line and character column of `offset` in `data` (the text indexed).
+    pub fn locate(&self, data: &[u8], offset: usize) -> (u32, u32) {
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1].min(offset);
+        let column = String::from_utf8_lossy(&data[start..offset.min(data.len())])
+            .chars()
+            .count()
+            + 1;
+        (
+            u32::try_from(line).unwrap_or(u32::MAX),
+            u32::try_from(column).unwrap_or(u32::MAX),
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -107,5 +137,7 @@ mod tests {
         let (line, number, column) = locate(text, offset);
         assert_eq!(&text[line], "bé=KEY".as_bytes());
         assert_eq!((number, column), (2, 4));
+        assert_eq!(LineIndex::new(text).locate(text, offset), (2, 4));
+        assert_eq!(LineIndex::new(text).locate(text, 0), (1, 1));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accuracy;
 pub mod checks;
+pub mod decode;
 pub mod engine;
 pub mod entropy;
 pub mod filters;

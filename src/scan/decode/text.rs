@@ -10,21 +10,42 @@ const BINARY_PROBE: usize = 8000;
 /// Code units inspected to recognise UTF-16 without a byte-order mark.
 const UTF16_PROBE_UNITS: usize = 4000;
 
-/// The text the engine should read from `data`: `None` when it is binary and `scan_binary` is
-/// off.
-pub fn readable(data: &[u8], scan_binary: bool) -> Option<Cow<'_, [u8]>> {
+/// What the engine reads of some bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Readable<'a> {
+    /// The bytes as they are: text, or binary read as bytes on request.
+    Bytes(&'a [u8]),
+    /// UTF-16 text, decoded to UTF-8.
+    Utf16(Vec<u8>),
+    /// Binary, and not asked to read binary.
+    Binary,
+}
+
+impl Readable<'_> {
+    /// The text, unless binary was left out.
+    pub fn text(&self) -> Option<Cow<'_, [u8]>> {
+        match self {
+            Readable::Bytes(b) => Some(Cow::Borrowed(b)),
+            Readable::Utf16(t) => Some(Cow::Borrowed(t)),
+            Readable::Binary => None,
+        }
+    }
+}
+
+/// What the engine should read of `data`: binary is left out unless `scan_binary`.
+pub fn readable(data: &[u8], scan_binary: bool) -> Readable<'_> {
     // UTF-16 text of ASCII characters has a NUL every other byte, so only blobs that look binary
     // (or start with a byte-order mark) are worth the closer look; text pays one memchr.
     let marked = data.starts_with(&[0xFF, 0xFE]) || data.starts_with(&[0xFE, 0xFF]);
     if marked || is_binary(data) {
         if let Some(text) = utf16(data) {
-            return Some(Cow::Owned(text));
+            return Readable::Utf16(text);
         }
         if !scan_binary {
-            return None;
+            return Readable::Binary;
         }
     }
-    Some(Cow::Borrowed(data))
+    Readable::Bytes(data)
 }
 
 /// Whether `data` looks binary: a NUL byte in its first 8000 bytes, as git decides.
@@ -104,8 +125,8 @@ mod tests {
         for little in [true, false] {
             for bom in [true, false] {
                 let data = encode(text, little, bom);
-                let read = readable(&data, false).expect("text");
-                assert_eq!(&*read, text.as_bytes(), "little={little} bom={bom}");
+                let read = readable(&data, false);
+                assert_eq!(read, Readable::Utf16(text.as_bytes().to_vec()), "little={little} bom={bom}");
             }
         }
     }
@@ -113,10 +134,8 @@ mod tests {
     #[test]
     fn binary_stays_binary_and_plain_text_is_borrowed() {
         let png = [0x89, b'P', b'N', b'G', 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
-        assert!(readable(&png, false).is_none());
-        assert!(matches!(
-            readable(b"plain text", false),
-            Some(Cow::Borrowed(_))
-        ));
+        assert_eq!(readable(&png, false), Readable::Binary);
+        assert_eq!(readable(&png, true), Readable::Bytes(&png));
+        assert_eq!(readable(b"plain text", false), Readable::Bytes(b"plain text"));
     }
 }
