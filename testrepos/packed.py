@@ -130,6 +130,20 @@ def zip64_of_zeros(name: str, size: int) -> bytes:
     return local + block * count + tail + central + zip64_end + locator + end
 
 
+def gzip_of_zeros(size: int) -> bytes:
+    """A valid gzip stream of `size` zero bytes (a multiple of 4 MiB), built like
+    `zip64_of_zeros`."""
+    chunk = bytes(1 << 22)
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(9, zlib.DEFLATED, -15).flush(zlib.Z_FINISH)
+    crc = 0
+    for _ in range(size // len(chunk)):
+        crc = zlib.crc32(chunk, crc)
+    header = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"
+    return header + block * (size // len(chunk)) + tail + struct.pack("<II", crc, size & 0xFFFFFFFF)
+
+
 def build_repo(out: Path, env) -> dict:
     s = Secrets(1515)
     repo = Repo.init(env, out / "repo")
@@ -233,9 +247,9 @@ def build_repo(out: Path, env) -> dict:
     # 7. A percent-encoded URL inside a URL.
     pct_password = s.db_password()
     encoded_url = "".join(c if c.isalnum() else f"%{ord(c):02X}" for c in pg_url(pct_password))
-    repo.write("shop/templates/sso_link.txt",
+    repo.write("shop/integrations.env",
                f"Login link: https://sso.shop.test/start?next={encoded_url}&x=1\n")
-    expected.append(expect("percent", DATABASE_URL, pct_password, "shop/templates/sso_link.txt",
+    expected.append(expect("percent", DATABASE_URL, pct_password, "shop/integrations.env",
                            decoded=["percent"]))
     repo.commit("docs: sso link")
 
@@ -389,10 +403,7 @@ def build_bombs(out: Path, env) -> dict:
             z.writestr(zipfile.ZipInfo(f"layer{i}.zip", date_time=FIXED_TIME), inner)
     repo.write("zip-of-zips.zip", buf.getvalue())
     skipped.append({"path": "zip-of-zips.zip", "member": None, "reason": "archive-limit"})
-    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
-    chunk = bytes(1 << 22)
-    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
-    repo.write("zeros.gz", block * 256 + compressor.flush())
+    repo.write("zeros.gz", gzip_of_zeros(1 << 30))
     skipped.append({"path": "zeros.gz", "member": None, "reason": "archive-limit"})
     deep = b"DATABASE_URL=postgres://deep:" + Secrets(99).db_password().encode() + b"@db/deep\n"
     for _ in range(12):

@@ -131,6 +131,12 @@ impl<'e> Collector<'e> {
 
     /// Scans blob `id` unless it was seen already.
     pub fn offer_blob(&self, id: ObjectId, data: &[u8]) {
+        self.offer_blob_at(id, data, None);
+    }
+
+    /// Scans blob `id`, which sits at `path` (when the source knows), unless it was seen
+    /// already; the path names the parts of it that could not be read.
+    pub fn offer_blob_at(&self, id: ObjectId, data: &[u8], path: Option<&str>) {
         self.objects_seen.fetch_add(1, Ordering::Relaxed);
         if !self.seen.insert(id) {
             return;
@@ -153,6 +159,7 @@ impl<'e> Collector<'e> {
                 skipped.push(Skipped {
                     blob: id.to_string(),
                     reason: part.reason,
+                    path: path.map(str::to_string),
                     member: part.member,
                     detail: Some(part.detail),
                     size: part.size,
@@ -212,7 +219,7 @@ impl<'e> Collector<'e> {
             Fetched::Object {
                 kind: Kind::Blob,
                 data,
-            } => self.offer_blob(id, data),
+            } => self.offer_blob_at(id, data, path),
             Fetched::Object { kind, data } => self.offer_other(id, kind, data),
             Fetched::TooLarge { size } => self.skip_too_large(id, size, detail()),
             Fetched::Missing => self.skip(id.to_string(), SkipReason::Missing, detail()),
@@ -260,6 +267,7 @@ impl<'e> Collector<'e> {
         lock(&self.skipped).push(Skipped {
             blob,
             reason,
+            path: None,
             member: None,
             detail,
             size,
@@ -280,6 +288,15 @@ impl<'e> Collector<'e> {
     /// Ids of the objects that had matches.
     pub fn blobs_with_matches(&self) -> Vec<ObjectId> {
         lock(&self.found).iter().map(|f| f.id).collect()
+    }
+
+    /// Ids of the blobs read in part only (an archive member over a bound, a corrupt archive),
+    /// for a mode to find their paths.
+    pub fn blobs_read_in_part(&self) -> Vec<ObjectId> {
+        lock(&self.unread_parts)
+            .iter()
+            .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
+            .collect()
     }
 
     /// Forgets the matches no report at `min_confidence` can show (see [`keep_reportable`]), so

@@ -71,6 +71,7 @@ pub enum Decoding {
     /// JSON string escapes (`\/`, `\"`, `\n`, `\u0041`), notebooks included.
     JsonEscape,
     /// UTF-16 text, either byte order.
+    #[serde(rename = "utf-16")]
     Utf16,
     /// A zip archive (jar, whl, apk ...).
     Zip,

@@ -83,6 +83,10 @@ pub struct Skipped {
     pub blob: String,
     /// Why it was skipped.
     pub reason: SkipReason,
+    /// Where the blob sits, for a part of it that was not read (an archive member over a
+    /// bound, a corrupt archive), when the mode knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
     /// The archive member (nested members joined with `!`), when the part not read is inside
     /// the blob.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -112,16 +116,21 @@ impl Skipped {
             SkipReason::Missing => "missing from the object database".to_string(),
             SkipReason::Corrupt => "present but cannot be read".to_string(),
             SkipReason::Unreadable => "cannot be opened".to_string(),
-            SkipReason::ArchiveLimit => "over an unpacking limit, not read".to_string(),
-            SkipReason::DecodeLimit => "over the decoding limit, not read".to_string(),
+            SkipReason::ArchiveLimit | SkipReason::DecodeLimit => "not read".to_string(),
         };
-        let blob = match &self.member {
-            Some(member) => format!("{}!{member}", self.blob),
-            None => self.blob.clone(),
+        let inner = match (&self.path, &self.member) {
+            (Some(path), Some(member)) => Some(format!("{path}!{member}")),
+            (Some(path), None) => Some(path.clone()),
+            (None, Some(member)) => Some(format!("{}!{member}", self.blob)),
+            (None, None) => None,
         };
-        match &self.detail {
-            Some(detail) if !detail.is_empty() => format!("{detail} ({blob}): {what}"),
-            _ => format!("{blob}: {what}"),
+        match (inner, &self.detail) {
+            (Some(inner), Some(detail)) => format!("{inner} ({}): {detail}; {what}", self.blob),
+            (Some(inner), None) => format!("{inner} ({}): {what}", self.blob),
+            (None, Some(detail)) if !detail.is_empty() => {
+                format!("{detail} ({}): {what}", self.blob)
+            }
+            _ => format!("{}: {what}", self.blob),
         }
     }
 }

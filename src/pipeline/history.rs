@@ -78,7 +78,12 @@ pub fn scan(
     let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
     collector.keep_reportable(options.findings.min_confidence);
-    let wanted: HashSet<ObjectId> = collector.blobs_with_matches().into_iter().collect();
+    let read_in_part = collector.blobs_read_in_part();
+    let wanted: HashSet<ObjectId> = collector
+        .blobs_with_matches()
+        .into_iter()
+        .chain(read_in_part.iter().copied())
+        .collect();
     let provenance = provenance::trace(repo, &wanted, &collector, options.threads)?;
     let history_ms = elapsed_ms(started) - content_ms;
     if provenance.shallow {
@@ -96,7 +101,22 @@ pub fn scan(
             paths.join(", ")
         ));
     }
-    let collected = collector.finish();
+    let mut collected = collector.finish();
+    // Name the blobs read only in part by a path that holds them.
+    for skipped in &mut collected.skipped {
+        if skipped.path.is_some() {
+            continue;
+        }
+        let Ok(id) = ObjectId::from_hex(skipped.blob.as_bytes()) else {
+            continue;
+        };
+        if read_in_part.contains(&id) {
+            skipped.path = provenance
+                .origins
+                .get(&id)
+                .and_then(|origins| origins.iter().find_map(|o| o.path.clone()));
+        }
+    }
     let missing = collected
         .skipped
         .iter()

@@ -124,6 +124,7 @@ impl Redactor {
     fn skipped(&self, skipped: &mut Skipped) {
         self.option(&mut skipped.detail);
         self.option(&mut skipped.member);
+        self.option(&mut skipped.path);
     }
 
     fn submodule(&self, submodule: &mut Submodule) {
@@ -185,6 +186,7 @@ mod tests {
             vec![Skipped {
                 blob: "b".into(),
                 reason: crate::model::SkipReason::TooLarge,
+                path: None,
                 member: None,
                 detail: Some("dump-Summer2024!.sql".into()),
                 size: None,

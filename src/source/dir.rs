@@ -53,7 +53,7 @@ pub fn scan_dir(
                 }
             };
             let id = gix::objs::compute_hash(hash, gix::objs::Kind::Blob, &data).ok()?;
-            collector.offer_blob(id, &data);
+            collector.offer_blob_at(id, &data, Some(&shown));
             Some((id, relative))
         })
         .collect();
