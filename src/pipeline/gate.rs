@@ -27,6 +27,7 @@ use crate::objects::commit::{self, Commit};
 use crate::objects::tree::blob_at;
 use crate::objects::{fetch, Fetched, Objects};
 use crate::report::{Attribution, BlobPlace, FindingOptions, Report};
+use crate::scan::decode::{DecodeLimits, Decoder};
 use crate::scan::line_counts::{lines, LineCounts};
 use crate::scan::{BlobMatch, Engine};
 use crate::source::changes::{blobs_below, introduced};
@@ -192,9 +193,18 @@ impl<'a> GateScan<'a> {
     /// `tips` are the commits whose trees decide `in_head` (the range's end, the pushed tips).
     pub fn finish(self, tips: &[ObjectId], options: &FindingOptions, target: &str) -> Report {
         let engine = self.collector.engine();
+        let limits = self.collector.limits();
         let collected = self.collector.finish();
+        let decoder = Decoder::new(
+            engine,
+            DecodeLimits {
+                max_member_size: limits.max_blob_size,
+                ..limits.decode
+            },
+        );
         let attribution = AddedLines::new(
             self.objects,
+            &decoder,
             &self.introductions,
             &self.messages,
             &collected.found,
@@ -210,7 +220,10 @@ impl<'a> GateScan<'a> {
 }
 
 /// The gates' attribution: a match counts at an introduction when one of the lines its secret
-/// spans was added against every base.
+/// spans was added against every base. A match inside an archive member, a database or a
+/// compressed stream has no line of the blob to compare: it counts when no base held the same
+/// secret for the same detector anywhere inside (so re-committing an archive with one member
+/// changed reports only what that change added).
 struct AddedLines {
     /// Per blob with matches: its text's lines and counts, and the places it was introduced,
     /// each with whether its secret lines are new there (decided per match).
@@ -222,12 +235,34 @@ struct AddedLines {
 struct BlobLines {
     text: Vec<u8>,
     counts: LineCounts,
-    places: Vec<(BlobPlace, Vec<Option<Rc<LineCounts>>>)>,
+    places: Vec<(BlobPlace, Vec<Option<Rc<Base>>>)>,
+}
+
+/// A parent's version of a path: its lines, and, when the new version has matches inside packed
+/// content, the secrets found inside it.
+struct Base {
+    lines: LineCounts,
+    packed: HashSet<(usize, String)>,
+}
+
+/// Whether a match's line is a line of the blob itself (its own text, or a value decoded in
+/// place: base64, escapes, UTF-16), so that the gate can compare lines.
+fn on_a_blob_line(m: &BlobMatch) -> bool {
+    use crate::model::Decoding;
+    m.origin.member.is_none()
+        && m.origin.cell.is_none()
+        && m.origin.decoded.iter().all(|d| {
+            matches!(
+                d,
+                Decoding::Base64 | Decoding::JsonEscape | Decoding::Percent | Decoding::Utf16
+            )
+        })
 }
 
 impl AddedLines {
     fn new(
         objects: &dyn Objects,
+        decoder: &Decoder<'_>,
         introductions: &[Introduction],
         messages: &HashMap<ObjectId, MessagePlace>,
         found: &[Found],
@@ -255,11 +290,17 @@ impl AddedLines {
                     .push(introduction);
             }
         }
-        let mut bases: HashMap<ObjectId, Option<Rc<LineCounts>>> = HashMap::new();
+        let packed_matches: HashSet<ObjectId> = found
+            .iter()
+            .filter(|f| f.source == Source::File && f.matches.iter().any(|m| !on_a_blob_line(m)))
+            .map(|f| f.id)
+            .collect();
+        let mut bases: HashMap<(ObjectId, bool), Option<Rc<Base>>> = HashMap::new();
         let mut blobs = HashMap::new();
         for (blob, intros) in wanted {
             let text = read_text(objects, blob, &mut buf).unwrap_or_default();
             let counts = LineCounts::new(&text);
+            let with_packed = packed_matches.contains(&blob);
             let mut places = Vec::new();
             for introduction in intros {
                 let base_counts = introduction
@@ -268,11 +309,8 @@ impl AddedLines {
                     .map(|base| {
                         let base = (*base)?;
                         bases
-                            .entry(base)
-                            .or_insert_with(|| {
-                                read_text(objects, base, &mut buf)
-                                    .map(|t| Rc::new(LineCounts::new(&t)))
-                            })
+                            .entry((base, with_packed))
+                            .or_insert_with(|| read_base(objects, decoder, base, with_packed, &mut buf))
                             .clone()
                     })
                     .collect();
@@ -337,6 +375,35 @@ impl AddedLines {
     }
 }
 
+/// A parent's version: its lines, and with `packed`, the secrets inside it (the decoding layer's
+/// matches); `None` when it cannot be read, which clears nothing.
+fn read_base(
+    objects: &dyn Objects,
+    decoder: &Decoder<'_>,
+    id: ObjectId,
+    packed: bool,
+    buf: &mut Vec<u8>,
+) -> Option<Rc<Base>> {
+    let lines = LineCounts::new(&read_text(objects, id, buf)?);
+    let packed = if packed {
+        match fetch(objects, &id, u64::MAX, buf) {
+            Fetched::Object {
+                kind: Kind::Blob,
+                data,
+            } => decoder
+                .scan(data, true)
+                .matches
+                .into_iter()
+                .map(|m| (m.detector, m.secret))
+                .collect(),
+            _ => return None,
+        }
+    } else {
+        HashSet::new()
+    };
+    Some(Rc::new(Base { lines, packed }))
+}
+
 /// The text of blob `id` as the engine read it (UTF-16 decoded); `None` when it cannot be read.
 fn read_text(objects: &dyn Objects, id: ObjectId, buf: &mut Vec<u8>) -> Option<Vec<u8>> {
     match fetch(objects, &id, u64::MAX, buf) {
@@ -358,6 +425,20 @@ impl Attribution for AddedLines {
         let Some(blob) = self.blobs.get(id) else {
             return Vec::new();
         };
+        if !on_a_blob_line(m) {
+            let key = (m.detector, m.secret.clone());
+            return blob
+                .places
+                .iter()
+                .filter(|(_, bases)| {
+                    bases.iter().all(|base| match base {
+                        None => true,
+                        Some(old) => !old.packed.contains(&key),
+                    })
+                })
+                .map(|(place, _)| place.clone())
+                .collect();
+        }
         let first = m.line.saturating_sub(1) as usize;
         let spanned = m.secret.bytes().filter(|&b| b == b'\n').count() + 1;
         let secret_lines: Vec<&[u8]> = lines(&blob.text).skip(first).take(spanned).collect();
@@ -371,7 +452,7 @@ impl Attribution for AddedLines {
                         None => true,
                         Some(old) => secret_lines
                             .iter()
-                            .any(|line| blob.counts.count(line) > old.count(line)),
+                            .any(|line| blob.counts.count(line) > old.lines.count(line)),
                     })
             })
             .map(|(place, _)| place.clone())

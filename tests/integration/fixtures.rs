@@ -48,6 +48,12 @@ pub fn broken() -> &'static Fixture {
     FIXTURE.get_or_init(|| build("broken"))
 }
 
+/// `testrepos/packed.py`: secrets in encoded and packed forms, and bombs.
+pub fn packed() -> &'static Fixture {
+    static FIXTURE: OnceLock<Fixture> = OnceLock::new();
+    FIXTURE.get_or_init(|| build("packed"))
+}
+
 /// `testrepos/synthetic.py` at 1,200 commits: the benchmark generator, small enough for a test
 /// and long enough that tracing history splits its trees between two threads (it does from 1,024
 /// commits on).

@@ -14,6 +14,7 @@ mod hooks;
 mod introduced;
 mod leaks;
 mod messages;
+mod packed;
 mod properties;
 mod quality;
 mod sandbox;
