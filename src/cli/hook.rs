@@ -19,8 +19,8 @@ use blobhound::scan::{selftest, Engine};
 use clap::{Args, Subcommand};
 
 use super::fingerprint::FingerprintArgs;
-use super::output::note;
 use super::limits::LimitArgs;
+use super::output::note;
 use super::scan::ConfidenceArg;
 use super::Status;
 

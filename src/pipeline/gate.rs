@@ -310,7 +310,9 @@ impl AddedLines {
                         let base = (*base)?;
                         bases
                             .entry((base, with_packed))
-                            .or_insert_with(|| read_base(objects, decoder, base, with_packed, &mut buf))
+                            .or_insert_with(|| {
+                                read_base(objects, decoder, base, with_packed, &mut buf)
+                            })
                             .clone()
                     })
                     .collect();

@@ -80,7 +80,10 @@ fn decoys_in_encoded_forms_are_not_reported_at_any_confidence() {
     }
     // Base64 of ordinary text, a notebook's PNG and an archive of documentation yield nothing.
     for path in ["docs/encoding.md", "docs/manual.zip"] {
-        assert!(!text.contains(&format!("\"path\":\"{path}\"")), "{path} reported");
+        assert!(
+            !text.contains(&format!("\"path\":\"{path}\"")),
+            "{path} reported"
+        );
     }
 }
 

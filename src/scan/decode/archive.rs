@@ -237,12 +237,7 @@ fn tar(data: &[u8], bounds: Bounds, allowance: &Allowance<'_>, each: &mut dyn Fn
             });
             continue;
         }
-        let unpacked = read_all(
-            &mut entry,
-            bounds.max_member_size,
-            &|| u64::MAX,
-            allowance,
-        );
+        let unpacked = read_all(&mut entry, bounds.max_member_size, &|| u64::MAX, allowance);
         let spent = matches!(
             unpacked.stop,
             Some(Stop::BlobAllowance | Stop::ScanAllowance)

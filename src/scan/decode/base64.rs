@@ -57,7 +57,10 @@ pub fn values(text: &[u8]) -> Vec<Encoded> {
     });
     if is_kubernetes_secret(text) {
         for encoded in manifest_values(text) {
-            if !found.iter().any(|f| f.range.start <= encoded.range.start && encoded.range.end <= f.range.end) {
+            if !found
+                .iter()
+                .any(|f| f.range.start <= encoded.range.start && encoded.range.end <= f.range.end)
+            {
                 found.push(encoded);
             }
         }
@@ -151,7 +154,10 @@ fn promising(body: &[u8], url_safe: bool) -> bool {
 }
 
 fn decode(body: &[u8], url_safe: bool) -> Option<Vec<u8>> {
-    let body = body.strip_suffix(b"==").or(body.strip_suffix(b"=")).unwrap_or(body);
+    let body = body
+        .strip_suffix(b"==")
+        .or(body.strip_suffix(b"="))
+        .unwrap_or(body);
     // A length of 4n+1 cannot be base64: drop the odd character rather than the value.
     let body = if body.len() % 4 == 1 {
         &body[..body.len() - 1]
@@ -217,12 +223,11 @@ fn manifest_values(text: &[u8]) -> Vec<Encoded> {
             .strip_prefix(b"\"")
             .and_then(|v| v.strip_suffix(b"\""))
             .unwrap_or(value);
-        if value.len() < MIN_MANIFEST_VALUE
-            || !value.iter().all(|&b| is_base64(b) || b == b'=')
-        {
+        if value.len() < MIN_MANIFEST_VALUE || !value.iter().all(|&b| is_base64(b) || b == b'=') {
             continue;
         }
-        let value_start = line_start + indent + colon + 1 + lead + usize::from(raw[lead..].starts_with(b"\""));
+        let value_start =
+            line_start + indent + colon + 1 + lead + usize::from(raw[lead..].starts_with(b"\""));
         if let Some(decoded) = decode(value, false).filter(|d| acceptable(d)) {
             found.push(Encoded {
                 range: value_start..value_start + value.len(),
@@ -251,7 +256,10 @@ mod tests {
         let env = "DATABASE_URL=postgres://shop:pw@db/shop\nDEBUG=0\n";
         let line = format!("ENV_FILE: \"{}\"\n", B64.encode(env));
         assert_eq!(decoded(&line), [env]);
-        let url = format!("token={}\n", B64URL.encode("a_secret?with+odd/chars>>>>~~~~"));
+        let url = format!(
+            "token={}\n",
+            B64URL.encode("a_secret?with+odd/chars>>>>~~~~")
+        );
         assert_eq!(decoded(&url), ["a_secret?with+odd/chars>>>>~~~~"]);
     }
 
@@ -261,7 +269,10 @@ mod tests {
                     path = 'django/contrib/admin/templates/admin'\n\
                     sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'\n";
         assert!(values(text.as_bytes()).is_empty());
-        let png = format!("img = 'data:image/png;base64,{}'", B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+        let png = format!(
+            "img = 'data:image/png;base64,{}'",
+            B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        );
         assert!(values(png.as_bytes()).is_empty());
     }
 
@@ -288,12 +299,17 @@ mod tests {
         let found = values(manifest.as_bytes());
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].decoded, b"Xk9#mQ2v");
-        assert_eq!(&manifest.as_bytes()[found[0].key.clone().unwrap()], b"DB_PASSWORD");
+        assert_eq!(
+            &manifest.as_bytes()[found[0].key.clone().unwrap()],
+            b"DB_PASSWORD"
+        );
     }
 
     #[test]
     fn gzip_inside_base64_is_kept_as_bytes() {
-        let gz = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+        let gz = [
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+        ];
         let text = format!("release: {}\n", B64.encode(gz));
         let found = values(text.as_bytes());
         assert_eq!(found[0].decoded, gz);

@@ -150,7 +150,13 @@ mod tests {
         assert_eq!(stop(100), Some(Stop::ScanAllowance));
         left.store(1000, Ordering::Relaxed);
         let all = read_all(&data[..], 100, &|| 50, &allowance);
-        assert_eq!(all, Unpacked { data: data.clone(), stop: None });
+        assert_eq!(
+            all,
+            Unpacked {
+                data: data.clone(),
+                stop: None
+            }
+        );
         assert_eq!(allowance.blob_left.get(), 50);
     }
 }

@@ -23,7 +23,8 @@ pub fn json_strings(text: &[u8]) -> Vec<Unescaped> {
     }
     let mut line_start = 0;
     while line_start < text.len() {
-        let line_end = memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |p| line_start + p);
+        let line_end =
+            memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |p| line_start + p);
         let line = &text[line_start..line_end];
         if memchr::memchr(b'\\', line).is_some() {
             if let Some((at, decoded)) = unescape_line(line) {
@@ -129,7 +130,10 @@ fn unicode_escape(body: &[u8], at: usize) -> Option<(char, usize)> {
         let c = char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low.checked_sub(0xDC00)?))?;
         return Some((c, 10));
     }
-    Some((char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER), 4))
+    Some((
+        char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER),
+        4,
+    ))
 }
 
 /// Percent-encoded URLs held in a text (their `://` encoded as `%3A%2F%2F`), decoded, each in
@@ -138,7 +142,10 @@ pub fn percent_urls(text: &[u8]) -> Vec<Unescaped> {
     let mut out = Vec::new();
     let finder = memchr::memmem::Finder::new(b"%3A%2F%2F");
     let lower = memchr::memmem::Finder::new(b"%3a%2f%2f");
-    let mut hits: Vec<usize> = finder.find_iter(text).chain(lower.find_iter(text)).collect();
+    let mut hits: Vec<usize> = finder
+        .find_iter(text)
+        .chain(lower.find_iter(text))
+        .collect();
     hits.sort_unstable();
     let mut done_to = 0;
     for hit in hits {
@@ -201,7 +208,10 @@ mod tests {
         let text = b"   \"source\": [\n    \"SECRET_KEY = \\\"k\\u00e9y\\\"\\n\",\n    \"x = 1\"\n";
         let found = json_strings(text);
         assert_eq!(found.len(), 1);
-        assert_eq!(String::from_utf8_lossy(&found[0].text), "    SECRET_KEY = \"k\u{e9}y\"\n,");
+        assert_eq!(
+            String::from_utf8_lossy(&found[0].text),
+            "    SECRET_KEY = \"k\u{e9}y\"\n,"
+        );
     }
 
     #[test]

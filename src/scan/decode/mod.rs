@@ -255,40 +255,45 @@ impl Walk<'_, '_> {
         let depth = frame.depth + 1;
         if format == Packed::Sqlite {
             let origin = frame.origin.then(Decoding::Sqlite, None);
-            sqlite::read(data, limits.max_member_size, allowance, &mut |item| match item {
-                sqlite::Item::Table(table) => {
-                    let child = Frame {
-                        origin: origin.clone(),
-                        depth,
-                        place: Place::Mapped(table.spots.into()),
-                    };
-                    self.text(&table.text, &child, allowance);
-                }
-                sqlite::Item::Packed { cell, data } => {
-                    let mut origin = origin.clone();
-                    origin.cell = Some(cell);
-                    let child = Frame {
-                        origin,
-                        depth,
-                        place: Place::Own,
-                    };
-                    self.bytes(&data, &child, allowance);
-                }
-                sqlite::Item::Unread { table, stop } => {
-                    let detail_origin = match table {
-                        Some(table) => Origin {
-                            cell: Some(Cell {
-                                table,
-                                column: String::new(),
-                                rowid: None,
-                            }),
-                            ..origin.clone()
-                        },
-                        None => origin.clone(),
-                    };
-                    self.stopped(&detail_origin, None, stop, None);
-                }
-            });
+            sqlite::read(
+                data,
+                limits.max_member_size,
+                allowance,
+                &mut |item| match item {
+                    sqlite::Item::Table(table) => {
+                        let child = Frame {
+                            origin: origin.clone(),
+                            depth,
+                            place: Place::Mapped(table.spots.into()),
+                        };
+                        self.text(&table.text, &child, allowance);
+                    }
+                    sqlite::Item::Packed { cell, data } => {
+                        let mut origin = origin.clone();
+                        origin.cell = Some(cell);
+                        let child = Frame {
+                            origin,
+                            depth,
+                            place: Place::Own,
+                        };
+                        self.bytes(&data, &child, allowance);
+                    }
+                    sqlite::Item::Unread { table, stop } => {
+                        let detail_origin = match table {
+                            Some(table) => Origin {
+                                cell: Some(Cell {
+                                    table,
+                                    column: String::new(),
+                                    rowid: None,
+                                }),
+                                ..origin.clone()
+                            },
+                            None => origin.clone(),
+                        };
+                        self.stopped(&detail_origin, None, stop, None);
+                    }
+                },
+            );
             return;
         }
         let decoding = match format {
@@ -419,7 +424,8 @@ impl Walk<'_, '_> {
                 continue;
             }
             // A one-line value is decoded in its line, which keeps the name before it.
-            let line_start = memchr::memrchr(b'\n', &text[..value.range.start]).map_or(0, |p| p + 1);
+            let line_start =
+                memchr::memrchr(b'\n', &text[..value.range.start]).map_or(0, |p| p + 1);
             let line_end = memchr::memchr(b'\n', &text[value.range.end..])
                 .map_or(text.len(), |p| value.range.end + p);
             let mut line = text[line_start..value.range.start].to_vec();
@@ -459,7 +465,10 @@ impl Walk<'_, '_> {
         let (reason, detail) = match stop {
             Stop::TooLarge { limit } => (
                 SkipReason::ArchiveLimit,
-                format!("over the {} member limit (--max-blob-size)", human_bytes(limit)),
+                format!(
+                    "over the {} member limit (--max-blob-size)",
+                    human_bytes(limit)
+                ),
             ),
             Stop::BlobAllowance => (
                 SkipReason::ArchiveLimit,
@@ -496,9 +505,7 @@ impl Walk<'_, '_> {
         detail: String,
         size: Option<u64>,
     ) {
-        let member = member
-            .map(str::to_string)
-            .or_else(|| origin.member.clone());
+        let member = member.map(str::to_string).or_else(|| origin.member.clone());
         self.found.unread.push(Unread {
             member,
             reason,

@@ -86,8 +86,8 @@ fn mask(text: &[u8], block: usize) -> u64 {
 #[cfg(target_arch = "x86_64")]
 fn mask64(chunk: &[u8; 64]) -> u64 {
     use std::arch::x86_64::{
-        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8,
-        _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+        __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
+        _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
     };
     let mut bits = 0u64;
     for (lane, part) in chunk.chunks_exact(16).enumerate() {

@@ -92,7 +92,9 @@ pub fn read(data: &[u8], max_value: u64, allowance: &Allowance<'_>, each: &mut d
 
 fn open(data: &[u8], max_value: u64) -> rusqlite::Result<Connection> {
     let mut connection = Connection::open_in_memory_with_flags(
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_MEMORY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_MEMORY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     let mut copy = data.to_vec();
     // A database committed in WAL mode reads as an ordinary one (its -wal file was never
@@ -103,7 +105,10 @@ fn open(data: &[u8], max_value: u64) -> rusqlite::Result<Connection> {
     }
     let len = copy.len();
     connection.deserialize_read_exact("main", &copy[..], len, true)?;
-    connection.set_limit(Limit::SQLITE_LIMIT_LENGTH, i32::try_from(max_value).unwrap_or(i32::MAX))?;
+    connection.set_limit(
+        Limit::SQLITE_LIMIT_LENGTH,
+        i32::try_from(max_value).unwrap_or(i32::MAX),
+    )?;
     use rusqlite::config::DbConfig;
     connection.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)?;
     connection.set_db_config(DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false)?;
@@ -152,7 +157,6 @@ fn read_table(
         };
     let columns: Vec<String> = statement
         .column_names()
-        .into_iter()
         .map(str::to_string)
         .collect();
     let first_value = usize::from(with_rowid);
@@ -169,7 +173,11 @@ fn read_table(
         } else {
             None
         };
-        push_line(&mut rendered, format!("[{table}]").as_bytes(), Spot::NOWHERE);
+        push_line(
+            &mut rendered,
+            format!("[{table}]").as_bytes(),
+            Spot::NOWHERE,
+        );
         for (index, column) in columns.iter().enumerate().skip(first_value) {
             let cell = || Cell {
                 table: table.to_string(),
@@ -202,7 +210,12 @@ fn read_table(
                     ValueRef::Text(name) if is_setting_name(name) => Some(name),
                     _ => None,
                 });
-            push_cell(&mut rendered, setting.unwrap_or(column.as_bytes()), value, &cell);
+            push_cell(
+                &mut rendered,
+                setting.unwrap_or(column.as_bytes()),
+                value,
+                &cell,
+            );
         }
     }
     drop(rows);
@@ -237,13 +250,14 @@ fn push_line(rendered: &mut Rendered, line: &[u8], spot: Spot) {
 /// `name = 'value'` (the quote the value does not hold; none for a value holding both or a
 /// newline), each line of the value spotted at its cell.
 fn push_cell(rendered: &mut Rendered, name: &[u8], value: &[u8], cell: &Arc<Cell>) {
-    let quote: &[u8] = if value.contains(&b'\n') || (value.contains(&b'\'') && value.contains(&b'"')) {
-        b""
-    } else if value.contains(&b'\'') {
-        b"\""
-    } else {
-        b"'"
-    };
+    let quote: &[u8] =
+        if value.contains(&b'\n') || (value.contains(&b'\'') && value.contains(&b'"')) {
+            b""
+        } else if value.contains(&b'\'') {
+            b"\""
+        } else {
+            b"'"
+        };
     let mut prefix = name.to_vec();
     prefix.extend_from_slice(b" = ");
     prefix.extend_from_slice(quote);

@@ -126,7 +126,11 @@ mod tests {
             for bom in [true, false] {
                 let data = encode(text, little, bom);
                 let read = readable(&data, false);
-                assert_eq!(read, Readable::Utf16(text.as_bytes().to_vec()), "little={little} bom={bom}");
+                assert_eq!(
+                    read,
+                    Readable::Utf16(text.as_bytes().to_vec()),
+                    "little={little} bom={bom}"
+                );
             }
         }
     }
@@ -136,6 +140,9 @@ mod tests {
         let png = [0x89, b'P', b'N', b'G', 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
         assert_eq!(readable(&png, false), Readable::Binary);
         assert_eq!(readable(&png, true), Readable::Bytes(&png));
-        assert_eq!(readable(b"plain text", false), Readable::Bytes(b"plain text"));
+        assert_eq!(
+            readable(b"plain text", false),
+            Readable::Bytes(b"plain text")
+        );
     }
 }
