@@ -98,6 +98,7 @@ pub struct Collector<'e> {
     commits: Mutex<Vec<Commit>>,
     blobs_scanned: AtomicU64,
     bytes_scanned: AtomicU64,
+    bytes_decoded: AtomicU64,
     objects_seen: &'e AtomicU64,
 }
 
@@ -120,6 +121,7 @@ impl<'e> Collector<'e> {
             commits: Mutex::default(),
             blobs_scanned: AtomicU64::new(0),
             bytes_scanned: AtomicU64::new(0),
+            bytes_decoded: AtomicU64::new(0),
             objects_seen,
         }
     }
@@ -153,6 +155,8 @@ impl<'e> Collector<'e> {
         }
         self.blobs_scanned.fetch_add(1, Ordering::Relaxed);
         self.bytes_scanned.fetch_add(size, Ordering::Relaxed);
+        self.bytes_decoded
+            .fetch_add(scanned.decoded_bytes, Ordering::Relaxed);
         if !scanned.unread.is_empty() {
             let mut skipped = lock(&self.unread_parts);
             for part in scanned.unread {
@@ -341,6 +345,7 @@ impl<'e> Collector<'e> {
         let counts = Counts {
             blobs_scanned: self.blobs_scanned.load(Ordering::Relaxed),
             bytes_scanned: self.bytes_scanned.load(Ordering::Relaxed),
+            bytes_decoded: self.bytes_decoded.load(Ordering::Relaxed),
             blobs_skipped: skipped.len() as u64,
         };
         let mut found = self.found.into_inner().unwrap_or_else(|p| p.into_inner());

@@ -158,6 +158,9 @@ pub struct Counts {
     pub blobs_scanned: u64,
     /// Their total size.
     pub bytes_scanned: u64,
+    /// Bytes unpacked from archives and compressed files, or decoded from base64, escapes and
+    /// databases, and scanned too.
+    pub bytes_decoded: u64,
     /// Blobs skipped for any reason.
     pub blobs_skipped: u64,
 }

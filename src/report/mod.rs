@@ -93,6 +93,9 @@ pub struct Stats {
     pub blobs_scanned: u64,
     /// Bytes scanned.
     pub bytes_scanned: u64,
+    /// Bytes unpacked or decoded inside them, and scanned too.
+    #[serde(default)]
+    pub bytes_decoded: u64,
     /// Blobs skipped (binary, too large, missing, corrupt).
     pub blobs_skipped: u64,
     /// Commits reachable from refs (0 for a directory).
@@ -332,6 +335,7 @@ impl Report {
             stats: Stats {
                 blobs_scanned: counts.blobs_scanned,
                 bytes_scanned: counts.bytes_scanned,
+                bytes_decoded: counts.bytes_decoded,
                 blobs_skipped: skipped.len() as u64,
                 ..Stats::default()
             },

@@ -11,6 +11,7 @@ use super::entropy::shannon;
 use super::filters::{contains_placeholder, looks_fake};
 use super::lines::{around, locate};
 use super::prefilter::{Hit, Prefilter};
+use super::triggers::{Triggers, LITERALS};
 use crate::detectors::{Detector, DetectorSet};
 use crate::error::Result;
 use crate::model::{Confidence, Fields, Origin};
@@ -58,7 +59,8 @@ pub struct Engine {
 impl Engine {
     /// Builds the prefilter over the set's keywords.
     pub fn new(set: DetectorSet) -> Result<Self> {
-        let prefilter = Prefilter::new(set.detectors())?;
+        let triggers: Vec<&str> = LITERALS.iter().map(|(_, literal)| *literal).collect();
+        let prefilter = Prefilter::with_extra(set.detectors(), &triggers)?;
         Ok(Engine { set, prefilter })
     }
 
@@ -74,6 +76,12 @@ impl Engine {
 
     /// Finds every secret in `data`.
     pub fn scan(&self, data: &[u8]) -> Vec<BlobMatch> {
+        self.scan_text(data).0
+    }
+
+    /// Finds every secret in `data`, and says which of the decoding layer's triggers it holds
+    /// (found in the same pass as the keywords).
+    pub fn scan_text(&self, data: &[u8]) -> (Vec<BlobMatch>, Triggers) {
         thread_local! {
             static SCRATCH: std::cell::RefCell<(Vec<u8>, Vec<Hit>)> =
                 const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
@@ -87,12 +95,28 @@ impl Engine {
         })
     }
 
-    fn scan_with(&self, data: &[u8], lowered: &mut Vec<u8>, hits: &mut Vec<Hit>) -> Vec<BlobMatch> {
+    fn scan_with(
+        &self,
+        data: &[u8],
+        lowered: &mut Vec<u8>,
+        hits: &mut Vec<Hit>,
+    ) -> (Vec<BlobMatch>, Triggers) {
         self.prefilter.hits(data, lowered, hits);
         let mut found: Vec<BlobMatch> = Vec::new();
+        let mut triggers = Triggers::default();
+        let detectors = self.detectors().len();
         let mut start = 0;
         while start < hits.len() {
             let detector = hits[start].detector;
+            if detector >= detectors {
+                // Hits are sorted by detector: the rest are triggers.
+                for hit in &hits[start..] {
+                    if let Some((trigger, _)) = LITERALS.get(hit.detector - detectors) {
+                        triggers.set(*trigger);
+                    }
+                }
+                break;
+            }
             let end = hits[start..]
                 .iter()
                 .position(|h| h.detector != detector)
@@ -122,11 +146,12 @@ impl Engine {
             })
         };
         let keep: Vec<bool> = found.iter().map(|m| !stronger(m)).collect();
-        found
+        let found = found
             .into_iter()
             .zip(keep)
             .filter_map(|(m, keep)| keep.then_some(m))
-            .collect()
+            .collect();
+        (found, triggers)
     }
 
     fn run_detector(&self, index: usize, data: &[u8], hits: &[Hit], found: &mut Vec<BlobMatch>) {

@@ -14,5 +14,6 @@ pub mod many_literals;
 pub mod prefilter;
 pub mod quality;
 pub mod selftest;
+pub mod triggers;
 
 pub use engine::{BlobMatch, Engine};

@@ -128,7 +128,24 @@ pub struct Prefilter {
 impl Prefilter {
     /// Chooses the anchors and builds their searchers.
     pub fn new(detectors: &[Detector]) -> Result<Self> {
-        let keywords = distinct_keywords(detectors);
+        Self::with_extra(detectors, &[])
+    }
+
+    /// Like [`Prefilter::new`], also finding `extra` literals in the same pass; a hit on
+    /// `extra[i]` is reported for detector index `detectors.len() + i`.
+    pub fn with_extra(detectors: &[Detector], extra: &[&str]) -> Result<Self> {
+        let mut keywords = distinct_keywords(detectors);
+        for (i, literal) in extra.iter().enumerate() {
+            let owner = detectors.len() + i;
+            let lowered = literal.to_ascii_lowercase().into_bytes();
+            match keywords.iter_mut().find(|k| k.text == lowered) {
+                Some(existing) => existing.owners.push(owner),
+                None => keywords.push(Keyword {
+                    text: lowered,
+                    owners: vec![owner],
+                }),
+            }
+        }
         let contains = |outer: &[u8], inner: &[u8]| -> Option<usize> {
             outer.windows(inner.len()).position(|w| w == inner)
         };

@@ -16,8 +16,12 @@ use base64::Engine as _;
 use super::runs::{base64_runs, is_base64};
 use super::sniff;
 
-/// The shortest run decoded anywhere (15 bytes of decoded text): shorter runs are mostly names.
-pub const MIN_RUN: usize = 20;
+/// The shortest run decoded anywhere (24 bytes of decoded text): shorter runs are mostly names
+/// and paths, and looking at each of them would cost a tenth of a full scan's time.
+pub const MIN_RUN: usize = 32;
+/// The shortest run decoded in a text that names base64 (`| base64 -d`, `SECRET_B64=`): 15
+/// bytes, a short password.
+pub const MIN_NAMED_RUN: usize = 20;
 /// The shortest `data:` value of a Kubernetes `Secret` decoded (three bytes).
 const MIN_MANIFEST_VALUE: usize = 4;
 /// Line lengths that `base64` tools wrap at: a run this long continued on the next line is one
@@ -42,11 +46,15 @@ pub struct Encoded {
     pub key: Option<Range<usize>>,
 }
 
-/// Every base64 value in `text` that decodes to text or to a packed format.
-pub fn values(text: &[u8]) -> Vec<Encoded> {
+/// Every base64 value in `text` that decodes to text or to a packed format: values from
+/// [`MIN_RUN`] characters on, or from [`MIN_NAMED_RUN`] in a text that `names` base64; with
+/// `manifest` (the text holds `kind: Secret`), the short `data:` values of a Kubernetes Secret
+/// too.
+pub fn values(text: &[u8], names: bool, manifest: bool) -> Vec<Encoded> {
     let mut found = Vec::new();
     let mut taken_to = 0;
-    base64_runs(text, MIN_RUN, |run| {
+    let min = if names { MIN_NAMED_RUN } else { MIN_RUN };
+    base64_runs(text, min, |run| {
         if run.start < taken_to {
             return;
         }
@@ -55,7 +63,7 @@ pub fn values(text: &[u8]) -> Vec<Encoded> {
             found.push(encoded);
         }
     });
-    if is_kubernetes_secret(text) {
+    if manifest {
         for encoded in manifest_values(text) {
             if !found
                 .iter()
@@ -72,10 +80,23 @@ pub fn values(text: &[u8]) -> Vec<Encoded> {
 /// The value at `run` (widened over trailing `=` padding, joined with the lines it is wrapped
 /// onto), decoded when its start looks like the encoding of something.
 fn value_at(text: &[u8], run: Range<usize>) -> Option<Encoded> {
-    let standard = text[run.clone()].iter().any(|&b| b == b'+' || b == b'/');
-    let url_safe = text[run.clone()].iter().any(|&b| b == b'-' || b == b'_');
-    if standard && url_safe {
-        // `static/js/jquery-3.6.0` is a path, not base64: no value mixes the alphabets.
+    // Most runs are names, paths, digests and embedded images: the first eight characters
+    // decide, before anything looks at the rest of a run that may be megabytes long.
+    let head = &text[run.start..run.start + 8];
+    let head_url_safe = head.iter().any(|&b| b == b'-' || b == b'_');
+    if !promising(head, head_url_safe) {
+        return None;
+    }
+    let (mut upper, mut lower, mut standard, mut url_safe) = (false, false, false, false);
+    for &b in &text[run.clone()] {
+        upper |= b.is_ascii_uppercase();
+        lower |= b.is_ascii_lowercase();
+        standard |= b == b'+' || b == b'/';
+        url_safe |= b == b'-' || b == b'_';
+    }
+    // `static/js/jquery-3.6.0` is a path, not base64: no value mixes the alphabets; and
+    // base64 of text has both cases (a run of one case is a name or a hex digest).
+    if (standard && url_safe) || !(upper && lower) {
         return None;
     }
     let mut end = run.end;
@@ -85,11 +106,7 @@ fn value_at(text: &[u8], run: Range<usize>) -> Option<Encoded> {
         padding += 1;
     }
     let (encoded, end) = unwrap_lines(text, run.start, end);
-    let body: &[u8] = &encoded;
-    if !mixed_case(body) || !promising(body, url_safe) {
-        return None;
-    }
-    let decoded = decode(body, url_safe)?;
+    let decoded = decode(&encoded, url_safe)?;
     acceptable(&decoded).then_some(Encoded {
         range: run.start..end,
         decoded,
@@ -139,18 +156,35 @@ fn unwrap_lines(text: &[u8], start: usize, end: usize) -> (std::borrow::Cow<'_, 
     (std::borrow::Cow::Owned(joined), at)
 }
 
-fn mixed_case(body: &[u8]) -> bool {
-    body.iter().any(u8::is_ascii_uppercase) && body.iter().any(u8::is_ascii_lowercase)
-}
-
-/// Whether the first bytes of `body` decode to the start of text or of a packed format: most
+/// Whether the first eight characters decode to the start of text or of a packed format: most
 /// runs in source code are names and paths, and this rejects them after decoding six bytes.
-fn promising(body: &[u8], url_safe: bool) -> bool {
-    let head = &body[..body.len().min(8) / 4 * 4];
-    let Some(start) = decode(head, url_safe) else {
+fn promising(head: &[u8], url_safe: bool) -> bool {
+    let Some(head) = head.get(..8) else {
         return false;
     };
-    sniff::packed(&start).is_some() || start.iter().all(|&b| texty(b))
+    let mut sextets = [0u32; 8];
+    for (sextet, &c) in sextets.iter_mut().zip(head) {
+        *sextet = match c {
+            b'A'..=b'Z' => u32::from(c - b'A'),
+            b'a'..=b'z' => u32::from(c - b'a') + 26,
+            b'0'..=b'9' => u32::from(c - b'0') + 52,
+            b'+' | b'-' if (c == b'-') == url_safe => 62,
+            b'/' | b'_' if (c == b'_') == url_safe => 63,
+            _ => return false,
+        };
+    }
+    let mut start = [0u8; 6];
+    for (group, out) in sextets.chunks_exact(4).zip(start.chunks_exact_mut(3)) {
+        let bits = group[0] << 18 | group[1] << 12 | group[2] << 6 | group[3];
+        out.copy_from_slice(&bits.to_be_bytes()[1..]);
+    }
+    // The start of text is ASCII (a key, a line, a byte-order mark); random bytes are that
+    // only once in three hundred times.
+    sniff::packed(&start).is_some()
+        || start.starts_with(&[0xef, 0xbb, 0xbf])
+        || start
+            .iter()
+            .all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e))
 }
 
 fn decode(body: &[u8], url_safe: bool) -> Option<Vec<u8>> {
@@ -180,11 +214,6 @@ fn acceptable(decoded: &[u8]) -> bool {
         return true;
     }
     std::str::from_utf8(decoded).is_ok() && decoded.iter().all(|&b| texty(b))
-}
-
-/// Whether `text` is a Kubernetes `Secret` manifest (one document of a stream is enough).
-fn is_kubernetes_secret(text: &[u8]) -> bool {
-    memchr::memmem::find(text, b"kind: Secret").is_some()
 }
 
 /// The values of every `data:` block: `key: <base64>` lines indented below a `data:` line.
@@ -245,7 +274,7 @@ mod tests {
     use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 
     fn decoded(text: &str) -> Vec<String> {
-        values(text.as_bytes())
+        values(text.as_bytes(), true, false)
             .into_iter()
             .map(|e| String::from_utf8(e.decoded).unwrap())
             .collect()
@@ -268,12 +297,12 @@ mod tests {
         let text = "class AbstractBaseUserManager(models.Manager):\n\
                     path = 'django/contrib/admin/templates/admin'\n\
                     sha = '4b825dc642cb6eb9a060e54bf8d69288fbee4904'\n";
-        assert!(values(text.as_bytes()).is_empty());
+        assert!(values(text.as_bytes(), true, false).is_empty());
         let png = format!(
             "img = 'data:image/png;base64,{}'",
             B64.encode([0x89u8, b'P', b'N', b'G', 0, 0, 0, 13, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
         );
-        assert!(values(png.as_bytes()).is_empty());
+        assert!(values(png.as_bytes(), true, false).is_empty());
     }
 
     #[test]
@@ -296,7 +325,7 @@ mod tests {
             B64.encode("Xk9#mQ2v"),
             B64.encode("shop")
         );
-        let found = values(manifest.as_bytes());
+        let found = values(manifest.as_bytes(), false, true);
         assert_eq!(found.len(), 2);
         assert_eq!(found[0].decoded, b"Xk9#mQ2v");
         assert_eq!(
@@ -311,7 +340,7 @@ mod tests {
             0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
         ];
         let text = format!("release: {}\n", B64.encode(gz));
-        let found = values(text.as_bytes());
+        let found = values(text.as_bytes(), true, false);
         assert_eq!(found[0].decoded, gz);
     }
 }

@@ -5,78 +5,96 @@
 
 use std::ops::Range;
 
-/// One line of the source whose escaped strings were decoded.
+/// Bytes of the line before a decoded value kept with it: enough for the name that says what the
+/// value is (`"DATABASE_URL": `), not the whole of a minified file's one line.
+pub const CONTEXT: usize = 80;
+/// Strings longer than this are not decoded: configuration values, notebook lines and a whole
+/// `.env` are shorter, while the HTML bodies of JSON documentation pages would double the text
+/// scanned for nothing.
+const MAX_STRING: usize = 16 * 1024;
+/// Encoded URLs longer than this are not decoded.
+const MAX_URL: usize = 4 * 1024;
+
+/// A decoded value, with the text before it on its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unescaped {
-    /// Where the first decoded string starts in the source (the location reported).
+    /// Where the value starts in the source (the location reported).
     pub at: usize,
-    /// The line with its escaped strings decoded (may hold newlines the escapes encoded).
+    /// The context and the decoded value (which may hold newlines the escapes encoded).
     pub text: Vec<u8>,
 }
 
-/// Every line of `text` holding a double-quoted string with JSON escapes, decoded. Strings
-/// whose escapes are not JSON's (a regex's `\d`) are left as they are.
+/// Every double-quoted string of `text` whose JSON escapes hide text from the detectors,
+/// decoded: `\"`, `\/` and `\u` escapes, or a `\n` inside the string (a whole `.env` in one
+/// string). A string whose only escape is a final `\n` (a notebook's source line) reads the same
+/// without decoding and is left alone, as are strings whose escapes are not JSON's (a regex's
+/// `\d`). Only lines holding a backslash are looked at.
 pub fn json_strings(text: &[u8]) -> Vec<Unescaped> {
     let mut out = Vec::new();
-    if memchr::memchr(b'\\', text).is_none() {
-        return out;
-    }
-    let mut line_start = 0;
-    while line_start < text.len() {
+    let mut at = 0;
+    while let Some(found) = memchr::memchr(b'\\', &text[at..]) {
+        let backslash = at + found;
+        let line_start = memchr::memrchr(b'\n', &text[..backslash]).map_or(0, |p| p + 1);
         let line_end =
-            memchr::memchr(b'\n', &text[line_start..]).map_or(text.len(), |p| line_start + p);
-        let line = &text[line_start..line_end];
-        if memchr::memchr(b'\\', line).is_some() {
-            if let Some((at, decoded)) = unescape_line(line) {
-                out.push(Unescaped {
-                    at: line_start + at,
-                    text: decoded,
-                });
-            }
-        }
-        line_start = line_end + 1;
+            memchr::memchr(b'\n', &text[backslash..]).map_or(text.len(), |p| backslash + p);
+        decode_line(text, line_start..line_end, &mut out);
+        at = line_end;
     }
     out
 }
 
-/// `line` with each escaped JSON string replaced by its content (quotes dropped), and the offset
-/// of the first; `None` when no string on the line had an escape JSON defines.
-fn unescape_line(line: &[u8]) -> Option<(usize, Vec<u8>)> {
-    let mut out = Vec::with_capacity(line.len());
-    let mut first = None;
-    let mut i = 0;
-    while i < line.len() {
-        if line[i] != b'"' {
-            out.push(line[i]);
-            i += 1;
-            continue;
-        }
-        let Some(string) = string_at(line, i) else {
-            out.extend_from_slice(&line[i..]);
+/// The escaped strings of one line, each decoded after its context.
+fn decode_line(text: &[u8], line: Range<usize>, out: &mut Vec<Unescaped>) {
+    let mut at = line.start;
+    while let Some(quote) = memchr::memchr(b'"', &text[at..line.end]) {
+        let open = at + quote;
+        let Some(string) = string_at(&text[..line.end], open) else {
             break;
         };
-        let body = &line[i + 1..string.end - 1];
-        match decode_json(body) {
-            Some(decoded) if memchr::memchr(b'\\', body).is_some() => {
-                first.get_or_insert(i + 1);
-                out.extend_from_slice(&decoded);
+        let body = &text[open + 1..string.end - 1];
+        if body.len() <= MAX_STRING && hides_text(body) {
+            if let Some(decoded) = decode_json(body) {
+                let context = open.saturating_sub(CONTEXT).max(line.start);
+                let mut value = text[context..open].to_vec();
+                value.extend_from_slice(&decoded);
+                out.push(Unescaped {
+                    at: open + 1,
+                    text: value,
+                });
             }
-            _ => out.extend_from_slice(&line[string.clone()]),
         }
-        i = string.end;
+        at = string.end;
     }
-    first.map(|at| (at, out))
+}
+
+/// Whether a string body's escapes hide anything a detector would read differently.
+fn hides_text(body: &[u8]) -> bool {
+    let mut i = 0;
+    while let Some(at) = memchr::memchr(b'\\', &body[i..]) {
+        let at = i + at;
+        match body.get(at + 1) {
+            Some(b'"' | b'/' | b'u') => return true,
+            Some(b'n') if at + 2 < body.len() => return true,
+            _ => {}
+        }
+        i = at + 2;
+        if i >= body.len() {
+            break;
+        }
+    }
+    false
 }
 
 /// The double-quoted string starting at `open` (quotes included), if it closes on this line.
 fn string_at(line: &[u8], open: usize) -> Option<Range<usize>> {
     let mut i = open + 1;
     while i < line.len() {
-        match line[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(open..i + 1),
-            _ => i += 1,
+        let found = memchr::memchr2(b'"', b'\\', &line[i..])?;
+        let at = i + found;
+        if line[at] == b'"' {
+            return Some(open..at + 1);
         }
+        i = at + 2;
     }
     None
 }
@@ -136,29 +154,38 @@ fn unicode_escape(body: &[u8], at: usize) -> Option<(char, usize)> {
     ))
 }
 
-/// Percent-encoded URLs held in a text (their `://` encoded as `%3A%2F%2F`), decoded, each in
-/// its line.
+/// Percent-encoded URLs held in a text (their `://` encoded as `%3A%2F%2F`), each decoded after
+/// its context.
 pub fn percent_urls(text: &[u8]) -> Vec<Unescaped> {
     let mut out = Vec::new();
-    let finder = memchr::memmem::Finder::new(b"%3A%2F%2F");
-    let lower = memchr::memmem::Finder::new(b"%3a%2f%2f");
-    let mut hits: Vec<usize> = finder
-        .find_iter(text)
-        .chain(lower.find_iter(text))
-        .collect();
+    let upper = memchr::memmem::find_iter(text, b"%3A%2F%2F");
+    let lower = memchr::memmem::find_iter(text, b"%3a%2f%2f");
+    let mut hits: Vec<usize> = upper.chain(lower).collect();
     hits.sort_unstable();
     let mut done_to = 0;
     for hit in hits {
         if hit < done_to {
             continue;
         }
-        let line_start = memchr::memrchr(b'\n', &text[..hit]).map_or(0, |p| p + 1);
-        let line_end = memchr::memchr(b'\n', &text[hit..]).map_or(text.len(), |p| hit + p);
-        let line = &text[line_start..line_end];
-        let mut decoded = Vec::with_capacity(line.len());
+        let scheme = text[..hit]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphanumeric() && !matches!(b, b'+' | b'-' | b'.'))
+            .map_or(0, |p| p + 1);
+        let end = text[hit..]
+            .iter()
+            .position(|b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'&'))
+            .map_or(text.len(), |p| hit + p);
+        done_to = end;
+        if end - scheme > MAX_URL {
+            continue;
+        }
+        let line_start = memchr::memrchr(b'\n', &text[..scheme]).map_or(0, |p| p + 1);
+        let context = scheme.saturating_sub(CONTEXT).max(line_start);
+        let mut decoded = text[context..scheme].to_vec();
+        let url = &text[scheme..end];
         let mut i = 0;
-        while i < line.len() {
-            match (line[i], hex_pair(line.get(i + 1..i + 3))) {
+        while i < url.len() {
+            match (url[i], hex_pair(url.get(i + 1..i + 3))) {
                 (b'%', Some(byte)) => {
                     decoded.push(byte);
                     i += 3;
@@ -169,15 +196,10 @@ pub fn percent_urls(text: &[u8]) -> Vec<Unescaped> {
                 }
             }
         }
-        let scheme_start = text[line_start..hit]
-            .iter()
-            .rposition(|b| !b.is_ascii_alphanumeric() && *b != b'+')
-            .map_or(line_start, |p| line_start + p + 1);
         out.push(Unescaped {
-            at: scheme_start,
+            at: scheme,
             text: decoded,
         });
-        done_to = line_end;
     }
     out
 }
@@ -198,19 +220,34 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(
             String::from_utf8_lossy(&found[0].text),
-            r#"{"DATABASE_URL": postgres://app:pw@db/shop, "DEBUG": "0"}"#
+            r#"{"DATABASE_URL": postgres://app:pw@db/shop"#
         );
         assert_eq!(found[0].at, 18);
     }
 
     #[test]
     fn notebook_source_lines_become_code_and_unicode_escapes_characters() {
-        let text = b"   \"source\": [\n    \"SECRET_KEY = \\\"k\\u00e9y\\\"\\n\",\n    \"x = 1\"\n";
+        let text =
+            b"   \"source\": [\n    \"SECRET_KEY = \\\"k\\u00e9y\\\"\\n\",\n    \"x = 1\\n\"\n";
         let found = json_strings(text);
-        assert_eq!(found.len(), 1);
+        assert_eq!(
+            found.len(),
+            1,
+            "a final newline alone is not worth decoding"
+        );
         assert_eq!(
             String::from_utf8_lossy(&found[0].text),
-            "    SECRET_KEY = \"k\u{e9}y\"\n,"
+            "    SECRET_KEY = \"k\u{e9}y\"\n"
+        );
+    }
+
+    #[test]
+    fn a_whole_env_in_one_string_becomes_lines() {
+        let text = br#"{"env": "DB_PASSWORD=Xk9mQ2v\nDEBUG=0"}"#;
+        let found = json_strings(text);
+        assert_eq!(
+            String::from_utf8_lossy(&found[0].text),
+            "{\"env\": DB_PASSWORD=Xk9mQ2v\nDEBUG=0"
         );
     }
 
@@ -227,7 +264,7 @@ mod tests {
         assert_eq!(found.len(), 1);
         assert_eq!(
             String::from_utf8_lossy(&found[0].text),
-            "LOGIN=https://sso.test/?next=postgres://app:p@ss@db/shop&x=1"
+            "LOGIN=https://sso.test/?next=postgres://app:p@ss@db/shop"
         );
         assert_eq!(&text[found[0].at..found[0].at + 8], b"postgres");
     }

@@ -33,6 +33,7 @@ use self::bounded::{Allowance, Stop, MAX_RATIO};
 use self::sniff::Packed;
 use self::text::Readable;
 use super::lines::LineIndex;
+use super::triggers::Trigger;
 use super::{BlobMatch, Engine};
 use crate::model::{human_bytes, Cell, Decoding, Origin, SkipReason};
 
@@ -88,6 +89,8 @@ pub struct Scanned {
     pub unread: Vec<Unread>,
     /// Whether the blob itself was binary and left out (nothing of it was read).
     pub binary: bool,
+    /// Bytes unpacked or decoded from it, and scanned.
+    pub decoded_bytes: u64,
 }
 
 /// Where a line of a decoded text is in the text a location names.
@@ -150,6 +153,10 @@ struct Frame {
     origin: Origin,
     depth: u32,
     place: Place,
+    /// Whether the bytes are a packed format only by a guess: a decoded value whose first bytes
+    /// happen to be a magic (one base64'd hash in 30,000 starts like zlib). Such bytes that do
+    /// not open are not an unread archive, and are not reported as one.
+    guessed: bool,
 }
 
 /// The decoding layer over an engine: one per scan, shared by its threads.
@@ -192,8 +199,10 @@ impl<'e> Decoder<'e> {
             origin: Origin::default(),
             depth: 0,
             place: Place::Own,
+            guessed: false,
         };
         walk.found.binary = !walk.bytes(data, &root, &allowance);
+        walk.found.decoded_bytes = self.limits.max_unpacked - allowance.blob_left.get();
         walk.found
     }
 }
@@ -265,6 +274,7 @@ impl Walk<'_, '_> {
                             origin: origin.clone(),
                             depth,
                             place: Place::Mapped(table.spots.into()),
+                            guessed: false,
                         };
                         self.text(&table.text, &child, allowance);
                     }
@@ -275,9 +285,14 @@ impl Walk<'_, '_> {
                             origin,
                             depth,
                             place: Place::Own,
+                            guessed: true,
                         };
                         self.bytes(&data, &child, allowance);
                     }
+                    sqlite::Item::Unread {
+                        stop: Stop::Corrupt(_),
+                        ..
+                    } if frame.guessed => {}
                     sqlite::Item::Unread { table, stop } => {
                         let detail_origin = match table {
                             Some(table) => Origin {
@@ -316,13 +331,19 @@ impl Walk<'_, '_> {
                     origin: frame.origin.then(decoding, path.as_deref()),
                     depth,
                     place: Place::Own,
+                    guessed: false,
                 };
                 self.bytes(&unpacked.data, &child, allowance);
-                if let Some(stop) = unpacked.stop {
+                let guess_failed = frame.guessed && matches!(unpacked.stop, Some(Stop::Corrupt(_)));
+                if let Some(stop) = unpacked.stop.filter(|_| !guess_failed) {
                     let read = unpacked.data.len() as u64;
                     self.stopped(&child.origin, None, stop, Some(read));
                 }
             }
+            Part::Unread {
+                stop: Stop::Corrupt(_),
+                ..
+            } if frame.guessed => {}
             Part::Unread { path, stop, size } => {
                 let origin = frame.origin.then(decoding, path.as_deref());
                 self.stopped(&origin, None, stop, size);
@@ -347,7 +368,8 @@ impl Walk<'_, '_> {
     /// Scans a text and visits what is encoded in it.
     fn text(&mut self, text: &[u8], frame: &Frame, allowance: &Allowance<'_>) {
         let first_match = self.found.matches.len();
-        for mut m in self.decoder.engine.scan(text) {
+        let (matches, triggers) = self.decoder.engine.scan_text(text);
+        for mut m in matches {
             let (line, column, cell) = frame.place.resolve(m.line, m.column);
             m.line = line;
             m.column = column;
@@ -378,8 +400,22 @@ impl Walk<'_, '_> {
         };
         let depth = frame.depth + 1;
         for (decoding, lines) in [
-            (Decoding::JsonEscape, escapes::json_strings(text)),
-            (Decoding::Percent, escapes::percent_urls(text)),
+            (
+                Decoding::JsonEscape,
+                if triggers.has(Trigger::JsonEscapes) {
+                    escapes::json_strings(text)
+                } else {
+                    Vec::new()
+                },
+            ),
+            (
+                Decoding::Percent,
+                if triggers.has(Trigger::PercentUrl) {
+                    escapes::percent_urls(text)
+                } else {
+                    Vec::new()
+                },
+            ),
         ] {
             if lines.is_empty() {
                 continue;
@@ -391,7 +427,11 @@ impl Walk<'_, '_> {
             self.child_text(child, decoding, frame, depth, allowance);
         }
         let mut in_place = Lines::default();
-        let values = base64::values(text);
+        let values = base64::values(
+            text,
+            triggers.has(Trigger::Base64Named),
+            triggers.has(Trigger::KubernetesSecret),
+        );
         // A value that is base64 of text is judged by its decoding: the encoded characters
         // are not the secret (an encoded `changeme` is still a placeholder).
         if !values.is_empty() {
@@ -411,6 +451,7 @@ impl Walk<'_, '_> {
                     origin: frame.origin.then(Decoding::Base64, None),
                     depth,
                     place: Place::Mapped(Arc::from(vec![spot])),
+                    guessed: true,
                 };
                 if allowance.charge(value.decoded.len() as u64).is_ok() {
                     self.bytes(&value.decoded, &child, allowance);
@@ -423,11 +464,14 @@ impl Walk<'_, '_> {
                 self.child_text(own, Decoding::Base64, frame, depth, allowance);
                 continue;
             }
-            // A one-line value is decoded in its line, which keeps the name before it.
-            let line_start =
-                memchr::memrchr(b'\n', &text[..value.range.start]).map_or(0, |p| p + 1);
+            // A one-line value is decoded in its line, which keeps the name before it (and
+            // no more of a minified file's one line than a name needs).
+            let line_start = memchr::memrchr(b'\n', &text[..value.range.start])
+                .map_or(0, |p| p + 1)
+                .max(value.range.start.saturating_sub(escapes::CONTEXT));
             let line_end = memchr::memchr(b'\n', &text[value.range.end..])
-                .map_or(text.len(), |p| value.range.end + p);
+                .map_or(text.len(), |p| value.range.end + p)
+                .min(value.range.end + escapes::CONTEXT);
             let mut line = text[line_start..value.range.start].to_vec();
             line.extend_from_slice(&value.decoded);
             line.extend_from_slice(&text[value.range.end..line_end]);
@@ -456,6 +500,7 @@ impl Walk<'_, '_> {
             origin: frame.origin.then(decoding, None),
             depth,
             place: Place::Mapped(child.spots.into()),
+            guessed: false,
         };
         self.text(&child.text, &child_frame, allowance);
     }

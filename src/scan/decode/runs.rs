@@ -21,20 +21,7 @@ pub fn base64_runs(text: &[u8], min: usize, mut found: impl FnMut(Range<usize>))
     // Bits of the current block below this one are already consumed.
     let mut from_bit = 0u32;
     while block < blocks {
-        let window = u128::from(current) | (u128::from(next) << 64);
-        // A bit survives when the 16 bits from it up are all set...
-        let mut starts = window & (window >> 1);
-        starts &= starts >> 2;
-        starts &= starts >> 4;
-        starts &= starts >> 8;
-        // ... and then when `min` bits are.
-        let mut have = 16;
-        while have < min {
-            let step = (min - have).min(have);
-            starts &= starts >> step;
-            have += step;
-        }
-        let starts = (starts as u64) & (u64::MAX << from_bit);
+        let starts = run_starts(current, next, min) & (u64::MAX << from_bit);
         if starts == 0 {
             block += 1;
             from_bit = 0;
@@ -43,15 +30,18 @@ pub fn base64_runs(text: &[u8], min: usize, mut found: impl FnMut(Range<usize>))
             continue;
         }
         let bit = starts.trailing_zeros();
-        let base = block * 64;
-        let start = base + bit as usize;
-        let length = (!(window >> bit)).trailing_zeros() as usize;
-        let mut end = start + length;
-        if length >= (128 - bit) as usize {
-            end = base + 128;
-            while end < text.len() && is_base64(text[end]) {
-                end += 1;
+        let start = block * 64 + bit as usize;
+        let in_block = (current >> bit).trailing_ones();
+        let mut end = start + in_block as usize;
+        if bit + in_block == 64 {
+            // The run goes on past this block: follow it a block at a time.
+            let mut after = block + 1;
+            let mut bits = next;
+            while bits == u64::MAX {
+                after += 1;
+                bits = mask(text, after);
             }
+            end = after * 64 + bits.trailing_ones() as usize;
         }
         let end = end.min(text.len());
         found(start..end);
@@ -67,6 +57,33 @@ pub fn base64_runs(text: &[u8], min: usize, mut found: impl FnMut(Range<usize>))
             block = end_block;
         }
     }
+}
+
+/// The bits of `current` where a run of at least `min` set bits starts, the run going on into
+/// `next` (the following block) where it reaches the top. Word operations only: this runs for
+/// every 64 bytes of every text.
+#[inline]
+fn run_starts(current: u64, next: u64, min: usize) -> u64 {
+    // Runs inside the block: a bit survives when the `min` bits from it up are set (bits past
+    // the top shift in as clear, so a run reaching the top is cut there).
+    let mut inside = current & (current >> 1);
+    inside &= inside >> 2;
+    inside &= inside >> 4;
+    inside &= inside >> 8;
+    let mut have = 16;
+    while have < min {
+        let step = (min - have).min(have);
+        inside &= inside >> step;
+        have += step;
+    }
+    // The run reaching the top, counted on into the next block.
+    let top = current.leading_ones();
+    let crossing = if top > 0 && (top + next.trailing_ones()) as usize >= min {
+        1u64 << (64 - top)
+    } else {
+        0
+    };
+    inside | crossing
 }
 
 /// One bit per byte of block `block` of `text` (bit `i` for byte `64 * block + i`), set for base64
@@ -85,6 +102,56 @@ fn mask(text: &[u8], block: usize) -> u64 {
 
 #[cfg(target_arch = "x86_64")]
 fn mask64(chunk: &[u8; 64]) -> u64 {
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU has AVX2, checked just above.
+        #[allow(unsafe_code)]
+        unsafe {
+            mask64_avx2(chunk)
+        }
+    } else {
+        mask64_sse2(chunk)
+    }
+}
+
+/// [`mask64`] 32 bytes at a time.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn mask64_avx2(chunk: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::{
+        __m256i, _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_cmpgt_epi8, _mm256_loadu_si256,
+        _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+    };
+    let mut bits = 0u64;
+    for (lane, part) in chunk.chunks_exact(32).enumerate() {
+        // SAFETY: `part` is exactly 32 readable bytes and the load is unaligned.
+        #[allow(unsafe_code)]
+        let v = unsafe { _mm256_loadu_si256(part.as_ptr().cast::<__m256i>()) };
+        let folded = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+        let letter = _mm256_andnot_si256(
+            _mm256_cmpgt_epi8(_mm256_set1_epi8(0x61), folded),
+            _mm256_cmpgt_epi8(_mm256_set1_epi8(0x7b), folded),
+        );
+        let range = _mm256_andnot_si256(
+            _mm256_cmpgt_epi8(_mm256_set1_epi8(0x2b), v),
+            _mm256_cmpgt_epi8(_mm256_set1_epi8(0x3a), v),
+        );
+        let punct = _mm256_or_si256(
+            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x2c)),
+            _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x2e)),
+        );
+        let underscore = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x5f));
+        let hit = _mm256_or_si256(
+            _mm256_or_si256(letter, underscore),
+            _mm256_andnot_si256(punct, range),
+        );
+        bits |= u64::from(_mm256_movemask_epi8(hit) as u32) << (lane * 32);
+    }
+    bits
+}
+
+/// [`mask64`] 16 bytes at a time, with the SSE2 every x86-64 has.
+#[cfg(target_arch = "x86_64")]
+fn mask64_sse2(chunk: &[u8; 64]) -> u64 {
     use std::arch::x86_64::{
         __m128i, _mm_andnot_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_cmplt_epi8, _mm_loadu_si128,
         _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
@@ -170,6 +237,8 @@ mod tests {
             for (i, &b) in block.iter().enumerate() {
                 assert_eq!(bits >> i & 1 == 1, is_base64(b), "byte {b:#x}");
             }
+            #[cfg(target_arch = "x86_64")]
+            assert_eq!(mask64_sse2(&chunk), bits);
         }
     }
 

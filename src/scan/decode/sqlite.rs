@@ -155,10 +155,7 @@ fn read_table(
                 false,
             ),
         };
-    let columns: Vec<String> = statement
-        .column_names()
-        .map(str::to_string)
-        .collect();
+    let columns: Vec<String> = statement.column_names().map(str::to_string).collect();
     let first_value = usize::from(with_rowid);
     let key_column = find(&columns[first_value..], &KEY_COLUMNS).map(|i| i + first_value);
     let value_column = find(&columns[first_value..], &VALUE_COLUMNS).map(|i| i + first_value);
