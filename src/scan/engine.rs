@@ -112,7 +112,7 @@ impl Engine {
                 // Hits are sorted by detector: the rest are triggers.
                 for hit in &hits[start..] {
                     if let Some((trigger, _)) = LITERALS.get(hit.detector - detectors) {
-                        triggers.set(*trigger);
+                        triggers.set_at(*trigger, hit.start);
                     }
                 }
                 break;

@@ -13,12 +13,9 @@ use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine as _;
 
-use super::runs::{base64_runs, is_base64};
+use super::runs::{is_base64, MIN_RUN};
 use super::sniff;
 
-/// The shortest run decoded anywhere (24 bytes of decoded text): shorter runs are mostly names
-/// and paths, and looking at each of them would cost a tenth of a full scan's time.
-pub const MIN_RUN: usize = 32;
 /// The shortest run decoded in a text that names base64 (`| base64 -d`, `SECRET_B64=`): 15
 /// bytes, a short password.
 pub const MIN_NAMED_RUN: usize = 20;
@@ -46,23 +43,67 @@ pub struct Encoded {
     pub key: Option<Range<usize>>,
 }
 
-/// Every base64 value in `text` that decodes to text or to a packed format: values from
-/// [`MIN_RUN`] characters on, or from [`MIN_NAMED_RUN`] in a text that `names` base64; with
-/// `manifest` (the text holds `kind: Secret`), the short `data:` values of a Kubernetes Secret
-/// too.
-pub fn values(text: &[u8], names: bool, manifest: bool) -> Vec<Encoded> {
-    let mut found = Vec::new();
+/// How far from a name of base64 its short values are looked for, each way, at most (the line
+/// ends first, except in minified text).
+const NAMED_REACH: usize = 2048;
+
+/// The runs of [`MIN_NAMED_RUN`] to [`MIN_RUN`] characters on the lines where `text` names
+/// base64 (`names`, offsets of the names), in order: `DB_PASSWORD_B64=c2hvcC1wYXNzd29yZA==`.
+pub fn named_runs(text: &[u8], names: &[usize]) -> Vec<Range<usize>> {
+    let mut lines: Vec<Range<usize>> = names
+        .iter()
+        .map(|&at| {
+            let from = at.saturating_sub(NAMED_REACH);
+            let to = (at + NAMED_REACH).min(text.len());
+            let start = memchr::memrchr(b'\n', &text[from..at]).map_or(from, |n| from + n + 1);
+            let end = memchr::memchr(b'\n', &text[at..to]).map_or(to, |n| at + n);
+            start..end
+        })
+        .collect();
+    lines.sort_by_key(|line| line.start);
+    lines.dedup();
+    let mut runs = Vec::new();
+    for line in lines {
+        let mut at = line.start;
+        while at < line.end {
+            if !is_base64(text[at]) {
+                at += 1;
+                continue;
+            }
+            let start = at;
+            while at < line.end && is_base64(text[at]) {
+                at += 1;
+            }
+            // A run cut by the reach is not whole.
+            let cut = (start > 0 && is_base64(text[start - 1]))
+                || (at < text.len() && is_base64(text[at]));
+            if !cut && (MIN_NAMED_RUN..MIN_RUN).contains(&(at - start)) {
+                runs.push(start..at);
+            }
+        }
+    }
+    runs
+}
+
+/// Every base64 value among `runs` (runs of base64 characters in `text`, in order, as
+/// [`super::runs`] finds them) that decodes to text or to a packed format; with `manifest` (the
+/// text holds `kind: Secret`), the short `data:` values of a Kubernetes Secret too.
+pub fn values(
+    text: &[u8],
+    runs: impl IntoIterator<Item = Range<usize>>,
+    manifest: bool,
+) -> Vec<Encoded> {
+    let mut found: Vec<Encoded> = Vec::new();
     let mut taken_to = 0;
-    let min = if names { MIN_NAMED_RUN } else { MIN_RUN };
-    base64_runs(text, min, |run| {
+    for run in runs {
         if run.start < taken_to {
-            return;
+            continue;
         }
         if let Some(encoded) = value_at(text, run) {
             taken_to = encoded.range.end;
             found.push(encoded);
         }
-    });
+    }
     if manifest {
         for encoded in manifest_values(text) {
             if !found
@@ -85,6 +126,11 @@ fn value_at(text: &[u8], run: Range<usize>) -> Option<Encoded> {
     let head = &text[run.start..run.start + 8];
     let head_url_safe = head.iter().any(|&b| b == b'-' || b == b'_');
     if !promising(head, head_url_safe) {
+        return None;
+    }
+    // Then the first 64 characters, before the whole run.
+    let probe = &text[run.start..run.start + run.len().min(64) / 4 * 4];
+    if probe.len() < run.len() && !probe_decodes(probe) {
         return None;
     }
     let (mut upper, mut lower, mut standard, mut url_safe) = (false, false, false, false);
@@ -180,11 +226,36 @@ fn promising(head: &[u8], url_safe: bool) -> bool {
     }
     // The start of text is ASCII (a key, a line, a byte-order mark); random bytes are that
     // only once in three hundred times.
-    sniff::packed(&start).is_some()
+    start
+        .iter()
+        .all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e))
         || start.starts_with(&[0xef, 0xbb, 0xbf])
-        || start
-            .iter()
-            .all(|&b| matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e))
+        || sniff::packed(&start).is_some()
+}
+
+/// Whether the start of a run decodes to the start of text or of a packed format, in the one
+/// alphabet it uses (a run that mixes them is not base64).
+fn probe_decodes(probe: &[u8]) -> bool {
+    let standard = probe.iter().any(|&b| b == b'+' || b == b'/');
+    let url_safe = probe.iter().any(|&b| b == b'-' || b == b'_');
+    if standard && url_safe {
+        return false;
+    }
+    let engine = if url_safe { &URL_SAFE } else { &STANDARD };
+    let mut buffer = [0u8; 48];
+    let Ok(length) = engine.decode_slice(probe, &mut buffer) else {
+        return false;
+    };
+    let decoded = &buffer[..length];
+    if sniff::packed(decoded).is_some() {
+        return true;
+    }
+    // The probe may end inside a character.
+    let whole = match std::str::from_utf8(decoded) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    whole && decoded.iter().all(|&b| texty(b))
 }
 
 fn decode(body: &[u8], url_safe: bool) -> Option<Vec<u8>> {
@@ -272,6 +343,18 @@ fn manifest_values(text: &[u8]) -> Vec<Encoded> {
 mod tests {
     use super::*;
     use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
+
+    /// The values of `text`, its runs found as the decoding layer finds them; with `names`, as
+    /// if it named base64 at its start.
+    fn values(text: &[u8], names: bool, manifest: bool) -> Vec<Encoded> {
+        let mut runs = Vec::new();
+        super::super::runs::runs_and_escapes(text, |r| runs.push(r), |_| {});
+        if names {
+            runs.extend(named_runs(text, &[0]));
+            runs.sort_by_key(|r| r.start);
+        }
+        super::values(text, runs, manifest)
+    }
 
     fn decoded(text: &str) -> Vec<String> {
         values(text.as_bytes(), true, false)

@@ -33,7 +33,7 @@ use self::bounded::{Allowance, Stop, MAX_RATIO};
 use self::sniff::Packed;
 use self::text::Readable;
 use super::lines::LineIndex;
-use super::triggers::Trigger;
+use super::triggers::{self, Trigger};
 use super::{BlobMatch, Engine};
 use crate::model::{human_bytes, Cell, Decoding, Origin, SkipReason};
 
@@ -368,7 +368,7 @@ impl Walk<'_, '_> {
     /// Scans a text and visits what is encoded in it.
     fn text(&mut self, text: &[u8], frame: &Frame, allowance: &Allowance<'_>) {
         let first_match = self.found.matches.len();
-        let (matches, triggers) = self.decoder.engine.scan_text(text);
+        let (matches, mut triggers) = self.decoder.engine.scan_text(text);
         for mut m in matches {
             let (line, column, cell) = frame.place.resolve(m.line, m.column);
             m.line = line;
@@ -399,6 +399,30 @@ impl Walk<'_, '_> {
             }
         };
         let depth = frame.depth + 1;
+        // One pass for the base64 runs and the escape marks.
+        let json_document = triggers::json_document(text);
+        let mut runs = Vec::new();
+        runs::runs_and_escapes(
+            text,
+            |run| runs.push(run),
+            |at| {
+                // Each trigger needs seeing once.
+                let wanted = match text[at] {
+                    b'%' => Trigger::PercentUrl,
+                    _ => Trigger::JsonEscapes,
+                };
+                if !triggers.has(wanted) {
+                    if let Some(trigger) = triggers::escape_at(text, at, json_document) {
+                        triggers.set(trigger);
+                    }
+                }
+            },
+        );
+        let named = base64::named_runs(text, triggers.base64_names());
+        if !named.is_empty() {
+            runs.extend(named);
+            runs.sort_by_key(|run| run.start);
+        }
         for (decoding, lines) in [
             (
                 Decoding::JsonEscape,
@@ -427,11 +451,7 @@ impl Walk<'_, '_> {
             self.child_text(child, decoding, frame, depth, allowance);
         }
         let mut in_place = Lines::default();
-        let values = base64::values(
-            text,
-            triggers.has(Trigger::Base64Named),
-            triggers.has(Trigger::KubernetesSecret),
-        );
+        let values = base64::values(text, runs, triggers.has(Trigger::KubernetesSecret));
         // A value that is base64 of text is judged by its decoding: the encoded characters
         // are not the secret (an encoded `changeme` is still a placeholder).
         if !values.is_empty() {

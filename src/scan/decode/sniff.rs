@@ -27,24 +27,21 @@ pub const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
 
 /// The packed format `data` starts with, if any.
 pub fn packed(data: &[u8]) -> Option<Packed> {
-    if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") {
-        Some(Packed::Zip)
-    } else if data.starts_with(&[0x1f, 0x8b]) {
-        Some(Packed::Gzip)
-    } else if data.len() >= 4 && data.starts_with(b"BZh") && (b'1'..=b'9').contains(&data[3]) {
-        Some(Packed::Bzip2)
-    } else if data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) {
-        Some(Packed::Xz)
-    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Some(Packed::Zstd)
-    } else if matches!(data, [0x78, 0x01 | 0x5e | 0x9c | 0xda, _, ..]) {
-        Some(Packed::Zlib)
-    } else if data.starts_with(SQLITE_MAGIC) {
-        Some(Packed::Sqlite)
-    } else if data.get(257..262) == Some(b"ustar") {
-        Some(Packed::Tar)
-    } else {
-        None
+    // By the first byte: this runs for every long base64 run's first bytes too.
+    match data.first()? {
+        b'P' if data.starts_with(b"PK\x03\x04") || data.starts_with(b"PK\x05\x06") => {
+            Some(Packed::Zip)
+        }
+        0x1f if data.get(1) == Some(&0x8b) => Some(Packed::Gzip),
+        b'B' if data.len() >= 4 && data.starts_with(b"BZh") && (b'1'..=b'9').contains(&data[3]) => {
+            Some(Packed::Bzip2)
+        }
+        0xfd if data.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0]) => Some(Packed::Xz),
+        0x28 if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) => Some(Packed::Zstd),
+        0x78 if matches!(data, [_, 0x01 | 0x5e | 0x9c | 0xda, _, ..]) => Some(Packed::Zlib),
+        b'S' if data.starts_with(SQLITE_MAGIC) => Some(Packed::Sqlite),
+        _ if data.get(257..262) == Some(b"ustar") => Some(Packed::Tar),
+        _ => None,
     }
 }
 
