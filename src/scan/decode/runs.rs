@@ -49,10 +49,8 @@ fn search_avx2(text: &[u8], run: &mut dyn FnMut(Range<usize>), escape: &mut dyn 
 
 /// How a chunk of 64 bytes is classified: one bit per byte.
 trait Classify {
-    /// Bits for `\` and `%`.
-    fn escapes(chunk: &[u8; 64]) -> u64;
-    /// Bits for base64 characters, exactly.
-    fn base64(chunk: &[u8; 64]) -> u64;
+    /// Bits for base64 characters, and bits for `\` and `%`.
+    fn classify(chunk: &[u8; 64]) -> (u64, u64);
 }
 
 /// The search itself, a chunk of 64 bytes at a time, each classified once. Word operations
@@ -81,12 +79,12 @@ fn search<C: Classify, const MIN: usize>(
         } else {
             return 0;
         };
-        let mut escapes = C::escapes(bytes);
+        let (base64, mut escapes) = C::classify(bytes);
         while escapes != 0 {
             escape(chunk * 64 + escapes.trailing_zeros() as usize);
             escapes &= escapes - 1;
         }
-        C::base64(bytes)
+        base64
     };
     let mut chunk = 0;
     let mut current = classify(0);
@@ -149,51 +147,45 @@ fn run_starts<const MIN: usize>(current: u64, next: u64) -> u64 {
 }
 
 /// The alphabet as two nibble tables: a byte is base64 when the classes of its low and its high
-/// nibble share a bit. Class 1: high nibble 2, low B, D, F (`+ - /`); 2: high 3, low 0-9; 4:
-/// high 4 or 6, low 1-F (`A-O a-o`); 8: high 5 or 7, low 0-A (`P-Z p-z`); 16: high 5, low F
-/// (`_`). Bytes from 0x80 have class 0 on both sides.
-const LOW_CLASSES: [u8; 16] = [10, 14, 14, 14, 14, 14, 14, 14, 14, 14, 12, 5, 4, 5, 4, 21];
-const HIGH_CLASSES: [u8; 16] = [0, 0, 1, 2, 4, 24, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+/// nibble share one of the bits in [`BASE64`]. Class 1: high nibble 2, low B, D, F (`+ - /`);
+/// 2: high 3, low 0-9; 4: high 4 or 6, low 1-F (`A-O a-o`); 8: high 5 or 7, low 0-A (`P-Z
+/// p-z`); 16: high 5, low F (`_`). The escapes in [`ESCAPES`]: 32, high 5, low C (`\`); 64,
+/// high 2, low 5 (`%`). Bytes from 0x80 have class 0 on both sides.
+const LOW_CLASSES: [u8; 16] = [10, 14, 14, 14, 14, 78, 14, 14, 14, 14, 12, 5, 36, 5, 4, 21];
+const HIGH_CLASSES: [u8; 16] = [0, 0, 65, 2, 4, 56, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0];
+const BASE64: u8 = 0x1f;
+const ESCAPES: u8 = 0x60;
 
 /// A byte at a time, from the same tables: where AVX2 is missing, and for the tests.
 struct Portable;
 
 impl Classify for Portable {
-    fn escapes(chunk: &[u8; 64]) -> u64 {
-        chunk.iter().enumerate().fold(0, |m, (i, &b)| {
-            m | (u64::from(b == b'\\' || b == b'%') << i)
-        })
-    }
-
-    fn base64(chunk: &[u8; 64]) -> u64 {
-        chunk.iter().enumerate().fold(0, |m, (i, &b)| {
-            let shared = LOW_CLASSES[usize::from(b & 0x0f)] & HIGH_CLASSES[usize::from(b >> 4)];
-            m | (u64::from(shared != 0) << i)
-        })
+    fn classify(chunk: &[u8; 64]) -> (u64, u64) {
+        chunk
+            .iter()
+            .enumerate()
+            .fold((0, 0), |(base64, escapes), (i, &b)| {
+                let shared = LOW_CLASSES[usize::from(b & 0x0f)] & HIGH_CLASSES[usize::from(b >> 4)];
+                (
+                    base64 | u64::from(shared & BASE64 != 0) << i,
+                    escapes | u64::from(shared & ESCAPES != 0) << i,
+                )
+            })
     }
 }
 
-/// 32 bytes at a time: comparisons for the escapes, two table lookups for the alphabet.
+/// 32 bytes at a time: two table lookups give both classifications.
 #[cfg(target_arch = "x86_64")]
 struct Avx2;
 
 #[cfg(target_arch = "x86_64")]
 impl Classify for Avx2 {
     #[inline(always)]
-    fn escapes(chunk: &[u8; 64]) -> u64 {
+    fn classify(chunk: &[u8; 64]) -> (u64, u64) {
         // SAFETY: this runs only inside `search_avx2`, whose caller checked for AVX2.
         #[allow(unsafe_code)]
         unsafe {
-            escapes_avx2(chunk)
-        }
-    }
-
-    #[inline(always)]
-    fn base64(chunk: &[u8; 64]) -> u64 {
-        // SAFETY: as for `escapes`.
-        #[allow(unsafe_code)]
-        unsafe {
-            base64_avx2(chunk)
+            classify_avx2(chunk)
         }
     }
 }
@@ -201,44 +193,12 @@ impl Classify for Avx2 {
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-fn escapes_avx2(chunk: &[u8; 64]) -> u64 {
-    use std::arch::x86_64::{
-        __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
-        _mm256_set1_epi8, _mm256_testz_si256,
-    };
-    // SAFETY: `chunk` is 64 readable bytes; the loads are unaligned.
-    #[allow(unsafe_code)]
-    let (a, b) = unsafe {
-        (
-            _mm256_loadu_si256(chunk.as_ptr().cast::<__m256i>()),
-            _mm256_loadu_si256(chunk.as_ptr().add(32).cast::<__m256i>()),
-        )
-    };
-    // (No closures here: they would not inherit AVX2.)
-    let (backslash, percent) = (_mm256_set1_epi8(b'\\' as i8), _mm256_set1_epi8(b'%' as i8));
-    let ea = _mm256_or_si256(
-        _mm256_cmpeq_epi8(a, backslash),
-        _mm256_cmpeq_epi8(a, percent),
-    );
-    let eb = _mm256_or_si256(
-        _mm256_cmpeq_epi8(b, backslash),
-        _mm256_cmpeq_epi8(b, percent),
-    );
-    let either = _mm256_or_si256(ea, eb);
-    if _mm256_testz_si256(either, either) == 1 {
-        return 0;
-    }
-    u64::from(_mm256_movemask_epi8(ea) as u32) | u64::from(_mm256_movemask_epi8(eb) as u32) << 32
-}
-
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-#[inline]
-fn base64_avx2(chunk: &[u8; 64]) -> u64 {
+fn classify_avx2(chunk: &[u8; 64]) -> (u64, u64) {
     use std::arch::x86_64::{
         __m128i, __m256i, _mm256_and_si256, _mm256_broadcastsi128_si256, _mm256_cmpeq_epi8,
-        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8, _mm256_setzero_si256,
-        _mm256_shuffle_epi8, _mm256_srli_epi16, _mm_loadu_si128,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+        _mm256_setzero_si256, _mm256_shuffle_epi8, _mm256_srli_epi16, _mm256_testz_si256,
+        _mm_loadu_si128,
     };
     // SAFETY: both tables are 16 readable bytes and `chunk` is 64; the loads are unaligned.
     #[allow(unsafe_code)]
@@ -252,18 +212,40 @@ fn base64_avx2(chunk: &[u8; 64]) -> u64 {
             ],
         )
     };
-    let mut bits = 0u64;
-    for (lane, v) in halves.into_iter().enumerate() {
+    // (No closures here: they would not inherit AVX2.)
+    let mut shared = [_mm256_setzero_si256(); 2];
+    for (classes, v) in shared.iter_mut().zip(halves) {
         // The shuffle reads a byte's low nibble and gives 0 for bytes from 0x80.
         let high_nibble = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(0x0f));
-        let shared = _mm256_and_si256(
+        *classes = _mm256_and_si256(
             _mm256_shuffle_epi8(low, v),
             _mm256_shuffle_epi8(high, high_nibble),
         );
-        let outside = _mm256_cmpeq_epi8(shared, _mm256_setzero_si256());
-        bits |= u64::from(!(_mm256_movemask_epi8(outside) as u32)) << (lane * 32);
     }
-    bits
+    let base64 = bits_of(shared, _mm256_set1_epi8(BASE64 as i8));
+    let escapes = _mm256_set1_epi8(ESCAPES as i8);
+    let either = _mm256_or_si256(shared[0], shared[1]);
+    return if _mm256_testz_si256(either, escapes) == 1 {
+        (base64, 0)
+    } else {
+        (base64, bits_of(shared, escapes))
+    };
+
+    /// One bit per byte whose class is among `wanted`.
+    #[target_feature(enable = "avx2")]
+    #[inline]
+    fn bits_of(classes: [__m256i; 2], wanted: __m256i) -> u64 {
+        let zero = _mm256_setzero_si256();
+        let low = _mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_and_si256(classes[0], wanted),
+            zero,
+        ));
+        let high = _mm256_movemask_epi8(_mm256_cmpeq_epi8(
+            _mm256_and_si256(classes[1], wanted),
+            zero,
+        ));
+        !(u64::from(low as u32) | u64::from(high as u32) << 32)
+    }
 }
 
 #[cfg(test)]
@@ -335,8 +317,7 @@ mod tests {
         let mut chunk = [0u8; 64];
         for block in all.chunks_exact(64) {
             chunk.copy_from_slice(block);
-            let bits = Portable::base64(&chunk);
-            let escapes = Portable::escapes(&chunk);
+            let (bits, escapes) = Portable::classify(&chunk);
             for (i, &b) in block.iter().enumerate() {
                 assert_eq!(bits >> i & 1 == 1, is_base64(b), "byte {b:#x}");
                 assert_eq!(escapes >> i & 1 == 1, b == b'\\' || b == b'%');
@@ -345,7 +326,7 @@ mod tests {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU has AVX2, checked just above.
                 #[allow(unsafe_code)]
-                let avx2 = unsafe { (base64_avx2(&chunk), escapes_avx2(&chunk)) };
+                let avx2 = unsafe { classify_avx2(&chunk) };
                 assert_eq!(avx2, (bits, escapes));
             }
         }
