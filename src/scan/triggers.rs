@@ -86,6 +86,21 @@ impl Triggers {
         self.seen |= 1 << trigger as u8;
     }
 
+    /// Records the trigger the `\` or `%` at `at` marks, if any ([`escape_at`]); each is
+    /// looked for only until it is seen, since the decoding layer reports every such byte.
+    pub fn see_escape(&mut self, text: &[u8], at: usize, json_document: bool) {
+        let could_mark = match text[at] {
+            b'%' => Trigger::PercentUrl,
+            _ => Trigger::JsonEscapes,
+        };
+        if self.has(could_mark) {
+            return;
+        }
+        if let Some(trigger) = escape_at(text, at, json_document) {
+            self.set(trigger);
+        }
+    }
+
     /// Whether `trigger` was seen.
     pub fn has(&self, trigger: Trigger) -> bool {
         self.seen & (1 << trigger as u8) != 0
@@ -127,6 +142,20 @@ mod tests {
             .filter(|&at| matches!(text[at], b'\\' | b'%'))
             .filter_map(|at| escape_at(text, at, document))
             .collect()
+    }
+
+    #[test]
+    fn every_escape_byte_of_a_text_can_be_offered_and_the_triggers_it_marks_are_kept() {
+        let seen = |text: &[u8]| {
+            let mut triggers = Triggers::default();
+            for at in (0..text.len()).filter(|&at| matches!(text[at], b'\\' | b'%')) {
+                triggers.see_escape(text, at, json_document(text));
+            }
+            triggers
+        };
+        let both = seen(br#"a = "C:\dir" url: "postgres:\/\/db" next=https%3A%2F%2Fx 50%"#);
+        assert!(both.has(Trigger::JsonEscapes) && both.has(Trigger::PercentUrl));
+        assert_eq!(seen(br#"print("a\nb"); s = "50%""#), Triggers::default());
     }
 
     #[test]

@@ -152,7 +152,7 @@ fn value_at(text: &[u8], run: Range<usize>) -> Option<Encoded> {
     }
     let (encoded, end) = unwrap_lines(text, run.start, end);
     let decoded = decode(&encoded, url_safe)?;
-    acceptable(&decoded).then_some(Encoded {
+    worth_scanning(&decoded, Cut::Whole).then_some(Encoded {
         range: run.start..end,
         decoded,
         key: None,
@@ -267,16 +267,8 @@ fn probe_decodes(probe: &[u8]) -> bool {
     let Ok(length) = engine.decode_slice(probe, &mut buffer) else {
         return false;
     };
-    let decoded = &buffer[..length];
-    if sniff::packed(decoded).is_some() {
-        return true;
-    }
     // The probe may end inside a character.
-    let whole = match std::str::from_utf8(decoded) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    whole && decoded.iter().all(|&b| texty(b))
+    worth_scanning(&buffer[..length], Cut::MayEndMidCharacter)
 }
 
 fn decode(body: &[u8], url_safe: bool) -> Option<Vec<u8>> {
@@ -299,13 +291,24 @@ fn texty(b: u8) -> bool {
     matches!(b, b'\t' | b'\n' | b'\r' | 0x20..=0x7e | 0x80..=0xf4)
 }
 
+/// Whether decoded bytes are the whole value or only its start.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    Whole,
+    MayEndMidCharacter,
+}
+
 /// Whether decoded bytes are worth scanning: a packed format, or UTF-8 text without control
-/// characters.
-fn acceptable(decoded: &[u8]) -> bool {
+/// characters (whose last character may be cut short when only the start was decoded).
+fn worth_scanning(decoded: &[u8], cut: Cut) -> bool {
     if sniff::packed(decoded).is_some() {
         return true;
     }
-    std::str::from_utf8(decoded).is_ok() && decoded.iter().all(|&b| texty(b))
+    let utf8 = match std::str::from_utf8(decoded) {
+        Ok(_) => true,
+        Err(e) => cut == Cut::MayEndMidCharacter && e.error_len().is_none(),
+    };
+    utf8 && decoded.iter().all(|&b| texty(b))
 }
 
 /// The values of every `data:` block: `key: <base64>` lines indented below a `data:` line.
@@ -349,7 +352,7 @@ fn manifest_values(text: &[u8]) -> Vec<Encoded> {
         }
         let value_start =
             line_start + indent + colon + 1 + lead + usize::from(raw[lead..].starts_with(b"\""));
-        if let Some(decoded) = decode(value, false).filter(|d| acceptable(d)) {
+        if let Some(decoded) = decode(value, false).filter(|d| worth_scanning(d, Cut::Whole)) {
             found.push(Encoded {
                 range: value_start..value_start + value.len(),
                 decoded,

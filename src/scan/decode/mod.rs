@@ -405,18 +405,7 @@ impl Walk<'_, '_> {
         runs::runs_and_escapes(
             text,
             |run| runs.push(run),
-            |at| {
-                // Each trigger needs seeing once.
-                let wanted = match text[at] {
-                    b'%' => Trigger::PercentUrl,
-                    _ => Trigger::JsonEscapes,
-                };
-                if !triggers.has(wanted) {
-                    if let Some(trigger) = triggers::escape_at(text, at, json_document) {
-                        triggers.set(trigger);
-                    }
-                }
-            },
+            |at| triggers.see_escape(text, at, json_document),
         );
         let named = base64::named_runs(text, triggers.base64_names());
         if !named.is_empty() {

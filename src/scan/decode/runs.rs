@@ -8,10 +8,17 @@
 
 use std::ops::Range;
 
-/// Whether `b` is in the standard or the URL-safe base64 alphabet (`A-Z a-z 0-9 + / - _`).
+/// Whether `b` is in the standard or the URL-safe base64 alphabet (`A-Z a-z 0-9 + / - _`),
+/// by the same tables the search uses.
 #[inline]
 pub fn is_base64(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    classes(b) & BASE64 != 0
+}
+
+/// The classes `b`'s two nibbles share (see [`LOW_CLASSES`]).
+#[inline]
+fn classes(b: u8) -> u8 {
+    LOW_CLASSES[usize::from(b & 0x0f)] & HIGH_CLASSES[usize::from(b >> 4)]
 }
 
 /// The shortest run reported (24 bytes of decoded text): shorter runs are mostly names and
@@ -20,7 +27,7 @@ pub fn is_base64(b: u8) -> bool {
 pub const MIN_RUN: usize = 32;
 
 /// Calls `run` with every maximal run of at least [`MIN_RUN`] base64 characters, and `escape`
-/// with the offset of every `\\` and `%`, each in order.
+/// with the offset of every `\` and `%`, each in order.
 pub fn runs_and_escapes(
     text: &[u8],
     mut run: impl FnMut(Range<usize>),
@@ -165,7 +172,7 @@ impl Classify for Portable {
             .iter()
             .enumerate()
             .fold((0, 0), |(base64, escapes), (i, &b)| {
-                let shared = LOW_CLASSES[usize::from(b & 0x0f)] & HIGH_CLASSES[usize::from(b >> 4)];
+                let shared = classes(b);
                 (
                     base64 | u64::from(shared & BASE64 != 0) << i,
                     escapes | u64::from(shared & ESCAPES != 0) << i,
@@ -255,13 +262,18 @@ mod tests {
 
     type Found = (Vec<Range<usize>>, Vec<usize>);
 
+    /// The alphabet as the standard spells it, independent of the tables.
+    fn alphabet(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'-' | b'_')
+    }
+
     fn naive(text: &[u8], min: usize) -> Found {
         let mut runs = Vec::new();
         let mut i = 0;
         while i < text.len() {
-            if is_base64(text[i]) {
+            if alphabet(text[i]) {
                 let start = i;
-                while i < text.len() && is_base64(text[i]) {
+                while i < text.len() && alphabet(text[i]) {
                     i += 1;
                 }
                 if i - start >= min {
@@ -319,7 +331,8 @@ mod tests {
             chunk.copy_from_slice(block);
             let (bits, escapes) = Portable::classify(&chunk);
             for (i, &b) in block.iter().enumerate() {
-                assert_eq!(bits >> i & 1 == 1, is_base64(b), "byte {b:#x}");
+                assert_eq!(bits >> i & 1 == 1, alphabet(b), "byte {b:#x}");
+                assert_eq!(is_base64(b), alphabet(b), "byte {b:#x}");
                 assert_eq!(escapes >> i & 1 == 1, b == b'\\' || b == b'%');
             }
             #[cfg(target_arch = "x86_64")]
