@@ -73,29 +73,19 @@ fn search<C: Classify, const MIN: usize>(
 ) {
     let chunks = text.len().div_ceil(64);
     let full = text.len() / 64;
-    // The last, partial chunk, padded with NUL (neither base64 nor an escape).
     let mut padded = [0u8; 64];
     padded[..text.len() % 64].copy_from_slice(&text[full * 64..]);
-    let mut classify = |chunk: usize| -> u64 {
-        let bytes: &[u8; 64] = if chunk < full {
-            text[chunk * 64..chunk * 64 + 64]
-                .try_into()
-                .unwrap_or(&padded)
-        } else if chunk == full {
-            &padded
-        } else {
-            return 0;
-        };
-        let (base64, mut escapes) = C::classify(bytes);
-        while escapes != 0 {
-            escape(chunk * 64 + escapes.trailing_zeros() as usize);
-            escapes &= escapes - 1;
-        }
-        base64
+    // A method, not a closure: a closure would not inherit `search_avx2`'s AVX2, and the
+    // classifier could then not be inlined into it (measured 12% slower on cached text).
+    let chunks_of = Chunks::<C> {
+        text,
+        full,
+        padded,
+        classifier: std::marker::PhantomData,
     };
     let mut chunk = 0;
-    let mut current = classify(0);
-    let mut next = classify(1);
+    let mut current = chunks_of.bits(0, escape);
+    let mut next = chunks_of.bits(1, escape);
     // Bits of the current chunk below this one are consumed.
     let mut from_bit = 0u32;
     while chunk < chunks {
@@ -104,7 +94,7 @@ fn search<C: Classify, const MIN: usize>(
             chunk += 1;
             from_bit = 0;
             current = next;
-            next = classify(chunk + 1);
+            next = chunks_of.bits(chunk + 1, escape);
             continue;
         }
         let bit = starts.trailing_zeros();
@@ -120,13 +110,46 @@ fn search<C: Classify, const MIN: usize>(
         let mut bits = next;
         while bits == u64::MAX {
             after += 1;
-            bits = classify(after);
+            bits = chunks_of.bits(after, escape);
         }
         run(start..(after * 64 + bits.trailing_ones() as usize).min(text.len()));
         chunk = after;
         current = bits;
-        next = classify(after + 1);
+        next = chunks_of.bits(after + 1, escape);
         from_bit = bits.trailing_ones();
+    }
+}
+
+/// A text's chunks of 64 bytes, the last partial one padded with NUL (neither base64 nor an
+/// escape), classified by `C`.
+struct Chunks<'t, C> {
+    text: &'t [u8],
+    /// Chunks that are whole.
+    full: usize,
+    padded: [u8; 64],
+    classifier: std::marker::PhantomData<C>,
+}
+
+impl<C: Classify> Chunks<'_, C> {
+    /// The base64 bits of chunk `chunk` (none past the end), after calling `escape` with the
+    /// offset of each escape byte in it.
+    #[inline(always)]
+    fn bits(&self, chunk: usize, escape: &mut dyn FnMut(usize)) -> u64 {
+        let bytes: &[u8; 64] = if chunk < self.full {
+            self.text[chunk * 64..chunk * 64 + 64]
+                .try_into()
+                .unwrap_or(&self.padded)
+        } else if chunk == self.full {
+            &self.padded
+        } else {
+            return 0;
+        };
+        let (base64, mut escapes) = C::classify(bytes);
+        while escapes != 0 {
+            escape(chunk * 64 + escapes.trailing_zeros() as usize);
+            escapes &= escapes - 1;
+        }
+        base64
     }
 }
 
