@@ -254,8 +254,8 @@ impl Prefilter {
             let last = end == data.len();
             let owned = if last { end - base } else { step };
             scratch.clear();
-            scratch.extend_from_slice(&data[base..end]);
-            scratch.make_ascii_lowercase();
+            // Lowercased as it is copied: one pass, not a copy and then a pass over the copy.
+            scratch.extend(data[base..end].iter().map(u8::to_ascii_lowercase));
             for (first, searcher) in &self.searchers {
                 let mut from = 0;
                 while let Some((at, local)) = searcher.next(scratch, from) {
