@@ -33,6 +33,11 @@ pub struct MigrateArgs {
 pub fn run(command: BaselineCommand) -> anyhow::Result<Status> {
     match command {
         BaselineCommand::Create(mut args) => {
+            if let Some(flag) = args.report_flag_given() {
+                anyhow::bail!(
+                    "baseline create writes fingerprints, not a report: {flag} does nothing here"
+                );
+            }
             let Some(output) = args.output.take() else {
                 anyhow::bail!("baseline create needs --output FILE");
             };
@@ -41,6 +46,11 @@ pub fn run(command: BaselineCommand) -> anyhow::Result<Status> {
             Ok(Status::Clean)
         }
         BaselineCommand::Migrate(MigrateArgs { old, mut scan }) => {
+            if let Some(flag) = scan.report_flag_given() {
+                anyhow::bail!(
+                    "baseline migrate writes fingerprints, not a report: {flag} does nothing here"
+                );
+            }
             let output = scan.output.take().unwrap_or_else(|| old.clone());
             // Read first: a broken file is reported before a long scan.
             let accepted = AllowList::load(&old, &scan.fingerprints.fingerprinter()?)?;

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use blobhound::detectors::DetectorSet;
+use blobhound::model::count;
 use blobhound::scan::Engine;
 use blobhound::scan::{accuracy, selftest};
 use clap::Subcommand;
@@ -181,14 +182,18 @@ pub fn run(command: DetectorsCommand) -> anyhow::Result<Status> {
             }
             outln!(
                 out,
-                "{} detectors, {} examples, {} negative examples: {}",
-                outcome.detectors,
-                outcome.examples,
-                outcome.negatives,
+                "{}, {}, {}: {}",
+                count(outcome.detectors as u64, "detector", "detectors"),
+                count(outcome.examples as u64, "example", "examples"),
+                count(
+                    outcome.negatives as u64,
+                    "negative example",
+                    "negative examples"
+                ),
                 if outcome.failures.is_empty() {
                     "all pass".to_string()
                 } else {
-                    format!("{} failures", outcome.failures.len())
+                    count(outcome.failures.len() as u64, "failure", "failures")
                 }
             );
             let status = if outcome.failures.is_empty() {

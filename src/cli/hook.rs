@@ -11,7 +11,7 @@ use blobhound::collect::Limits;
 use blobhound::detectors::DetectorSet;
 use blobhound::hook::install::{hooks_dir, install, HookKind};
 use blobhound::hook::{pre_commit, pre_receive};
-use blobhound::model::{human_bytes, SkipReason};
+use blobhound::model::{count, count_was, human_bytes, SkipReason};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
 use blobhound::report::{FindingOptions, Redactor};
@@ -181,8 +181,8 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
     } else if !unread.is_empty() {
         let too_large = report.unread().any(|s| s.reason == SkipReason::TooLarge);
         let mut reason = format!(
-            "{} objects were not scanned:\n  {}",
-            unread.len(),
+            "{} not scanned:\n  {}",
+            count_was(unread.len() as u64, "object", "objects"),
             unread.join("\n  ")
         );
         if too_large {
@@ -196,9 +196,9 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
         fail(args, &reason, err)
     } else {
         say(format!(
-            "blobhound: nothing to block in {} new commits ({} blobs, {} ms)",
-            report.stats.commits,
-            report.stats.blobs_scanned,
+            "blobhound: nothing to block in {} ({}, {} ms)",
+            count(report.stats.commits, "new commit", "new commits"),
+            count(report.stats.blobs_scanned, "blob", "blobs"),
             started.elapsed().as_millis()
         ));
         Status::Clean

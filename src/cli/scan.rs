@@ -10,12 +10,12 @@ use blobhound::baseline::AllowList;
 use blobhound::detectors::DetectorSet;
 use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
-use blobhound::model::{human_bytes, Confidence, SkipReason};
+use blobhound::model::{count, count_was, human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
-use blobhound::report::{FindingOptions, Report};
+use blobhound::report::{FindingOptions, Hidden, Report};
 use blobhound::scan::{selftest, Engine};
 use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
@@ -80,9 +80,9 @@ pub struct ScanArgs {
     /// Only what the commits since REV introduced (REV..HEAD).
     #[arg(long, value_name = "REV")]
     since: Option<String>,
-    /// Output format.
-    #[arg(long, value_enum, default_value = "human")]
-    format: Format,
+    /// Output format [default: human].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Write the report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -105,7 +105,7 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "any")]
     fail_on: FailOn,
     /// Print the rotation plan (Markdown) instead of the report (see `blobhound advise`).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "format")]
     advice: bool,
     /// Drop findings whose fingerprint is listed in FILE (see `blobhound baseline create`).
     #[arg(long, value_name = "FILE")]
@@ -140,6 +140,22 @@ pub struct ScanArgs {
     pub fingerprints: FingerprintArgs,
 }
 
+impl ScanArgs {
+    /// The first flag given that shapes a printed report, for commands that print none
+    /// (`baseline create` writes fingerprints): such a flag would silently do nothing.
+    pub fn report_flag_given(&self) -> Option<&'static str> {
+        if self.format.is_some() {
+            Some("--format")
+        } else if self.advice {
+            Some("--advice")
+        } else if self.redact {
+            Some("--redact")
+        } else {
+            None
+        }
+    }
+}
+
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     if args.fail_on == FailOn::Live && !args.verify {
         anyhow::bail!("--fail-on live needs --verify");
@@ -152,11 +168,11 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         let accepted = AllowList::load(path, &fingerprints)?;
         dropped = blobhound::baseline::apply(&mut report, &accepted);
         if !dropped.is_empty() {
-            note!(
-                "blobhound: {} findings in the baseline {} not shown",
-                dropped.len(),
-                path.display()
-            );
+            report.hidden.push(Hidden::new(
+                "baseline",
+                dropped.len() as u64,
+                format!("in the baseline {}", path.display()),
+            ));
         }
         if accepted.legacy_entries() > 0 {
             note!(
@@ -181,6 +197,13 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
                 .into_iter()
                 .partition(|f| f.verification.status == VerifyStatus::Live);
             report.findings = live;
+            if !rest.is_empty() {
+                report.hidden.push(Hidden::new(
+                    "only-live",
+                    rest.len() as u64,
+                    format!("not verified live ({}), by --only-live", statuses(&rest)),
+                ));
+            }
             dropped.extend::<Vec<_>>(rest);
         }
     }
@@ -224,7 +247,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         );
         super::advise::write_plan(&plan, super::advise::PlanFormat::Markdown, &mut out)
     } else {
-        match args.format {
+        match args.format.unwrap_or(Format::Human) {
             Format::Human => {
                 let color =
                     to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
@@ -240,17 +263,27 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     let written = written.and_then(|()| file.map_or(Ok(()), OutputFile::commit));
     let status = settle(written, status)?;
 
+    if !matches!(args.format, None | Some(Format::Human)) || args.advice {
+        for hidden in &report.hidden {
+            note!(
+                "blobhound: {} not shown: {}",
+                count(hidden.findings, "finding", "findings"),
+                hidden.why
+            );
+        }
+    }
     let unread: Vec<_> = report.unread().collect();
-    if !report.complete && !unread.is_empty() && !matches!(args.format, Format::Human) {
+    if !report.complete && !unread.is_empty() && !matches!(args.format, None | Some(Format::Human))
+    {
         note!(
-            "blobhound: scan incomplete: {} objects were not read (see \"skipped\")",
-            unread.len()
+            "blobhound: scan incomplete: {} not read (see \"skipped\")",
+            count_was(unread.len() as u64, "object", "objects")
         );
         for skipped in unread.iter().take(UNREAD_LISTED) {
             note!("blobhound:   {}", skipped.describe());
         }
     }
-    if !matches!(args.format, Format::Human) || args.advice {
+    if !matches!(args.format, None | Some(Format::Human)) || args.advice {
         for warning in &report.warnings {
             note!("blobhound: warning: {warning}");
         }
@@ -268,7 +301,18 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     Ok(status)
 }
 
-/// Draws a progress bar on stderr, but only for scans that last longer than half a second.
+/// The verification statuses of `findings`, counted: `2 unknown, 1 dead`.
+fn statuses(findings: &[blobhound::model::Finding]) -> String {
+    let mut counted: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for finding in findings {
+        *counted
+            .entry(finding.verification.status.as_str())
+            .or_default() += 1;
+    }
+    let parts: Vec<String> = counted.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    parts.join(", ")
+}
+
 /// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
 pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter)> {
     let threads = threads(args.threads)?;
@@ -358,20 +402,28 @@ fn history(args: &ScanArgs) -> anyhow::Result<History> {
     })
 }
 
+/// Draws a progress bar on stderr once the scan has lasted half a second, and only once the
+/// number of objects is known (never a `0/0` frame): objects done of all, objects/s and MB/s
+/// read, with at most one decimal each.
 fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
-    for _ in 0..10 {
+    use blobhound::model::words::{byte_rate, rate, thousands};
+    let started = std::time::Instant::now();
+    let total = loop {
         if finished.load(Ordering::Relaxed) {
             return;
         }
         std::thread::sleep(Duration::from_millis(50));
-    }
-    let bar = indicatif::ProgressBar::new(0);
+        let total = progress.total.load(Ordering::Relaxed);
+        if total > 0 && started.elapsed() >= Duration::from_millis(500) {
+            break total;
+        }
+    };
+    let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} {pos}/{len} [{bar:30}] {per_sec} eta {eta}")
+        indicatif::ProgressStyle::with_template("reading objects [{bar:30}] {msg} eta {eta}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_message("reading objects");
     let mut tracing = false;
     while !finished.load(Ordering::Relaxed) {
         if !tracing && progress.phase.load(Ordering::Relaxed) == PHASE_HISTORY {
@@ -380,8 +432,16 @@ fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
             bar.set_message("tracing commits for the findings");
         }
         if !tracing {
-            bar.set_length(progress.total.load(Ordering::Relaxed));
-            bar.set_position(progress.done.load(Ordering::Relaxed));
+            let done = progress.read.objects.load(Ordering::Relaxed);
+            let seconds = started.elapsed().as_secs_f64();
+            bar.set_position(done.min(total));
+            bar.set_message(format!(
+                "{}/{} objects, {}, {}",
+                thousands(done.min(total)),
+                thousands(total),
+                rate(done, seconds, "objects"),
+                byte_rate(progress.read.bytes.load(Ordering::Relaxed), seconds),
+            ));
         } else {
             bar.tick();
         }

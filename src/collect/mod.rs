@@ -51,9 +51,10 @@ pub struct Found {
 /// `password = "password"` sits in thousands of test-file versions). A secret with one match at
 /// the floor keeps all of its matches, so the report still lists every copy, the lowered ones
 /// too.
-pub fn keep_reportable(found: &mut Vec<Found>, min_confidence: Confidence) {
+/// Returns how many secrets (detector and secret) it dropped, for the report to say.
+pub fn keep_reportable(found: &mut Vec<Found>, min_confidence: Confidence) -> u64 {
     if min_confidence == Confidence::Low {
-        return;
+        return 0;
     }
     let mut reaching: HashMap<usize, HashSet<String>> = HashMap::new();
     for m in found.iter().flat_map(|f| &f.matches) {
@@ -64,14 +65,21 @@ pub fn keep_reportable(found: &mut Vec<Found>, min_confidence: Confidence) {
                 .insert(m.secret.clone());
         }
     }
+    let mut dropped: HashSet<(usize, String)> = HashSet::new();
     for f in found.iter_mut() {
         f.matches.retain(|m| {
-            reaching
+            let keep = reaching
                 .get(&m.detector)
-                .is_some_and(|secrets| secrets.contains(m.secret.as_str()))
+                .is_some_and(|secrets| secrets.contains(m.secret.as_str()));
+            if !keep {
+                dropped.insert((m.detector, m.secret.clone()));
+            }
+            keep
         });
     }
+    let dropped = dropped.len() as u64;
     found.retain(|f| !f.matches.is_empty());
+    dropped
 }
 
 /// Everything a collector gathered, settled.
@@ -82,6 +90,24 @@ pub struct Collected {
     pub skipped: Vec<Skipped>,
     /// Coverage counters.
     pub counts: Counts,
+    /// Secrets already dropped as below the report's confidence floor.
+    pub below_confidence: u64,
+}
+
+/// What a collector has been handed so far, for a progress display to poll while it works.
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Objects handed over (a blob seen twice counts twice: it was read twice).
+    pub objects: AtomicU64,
+    /// Their bytes, as read (before any decoding).
+    pub bytes: AtomicU64,
+}
+
+impl Progress {
+    fn saw(&self, bytes: usize) {
+        self.objects.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
 }
 
 /// Collects scan results from concurrent sources.
@@ -99,13 +125,15 @@ pub struct Collector<'e> {
     blobs_scanned: AtomicU64,
     bytes_scanned: AtomicU64,
     bytes_decoded: AtomicU64,
-    objects_seen: &'e AtomicU64,
+    progress: &'e Progress,
+    /// Secrets [`Self::keep_reportable`] dropped.
+    below_confidence: AtomicU64,
 }
 
 impl<'e> Collector<'e> {
-    /// A collector scanning with `engine` within `limits`.
-    /// `objects_seen` counts every object handed over, for a progress display to poll.
-    pub fn new(engine: &'e Engine, limits: Limits, objects_seen: &'e AtomicU64) -> Self {
+    /// A collector scanning with `engine` within `limits`, counting what it is handed in
+    /// `progress`.
+    pub fn new(engine: &'e Engine, limits: Limits, progress: &'e Progress) -> Self {
         let decode = DecodeLimits {
             max_member_size: limits.max_blob_size,
             ..limits.decode
@@ -122,7 +150,8 @@ impl<'e> Collector<'e> {
             blobs_scanned: AtomicU64::new(0),
             bytes_scanned: AtomicU64::new(0),
             bytes_decoded: AtomicU64::new(0),
-            objects_seen,
+            progress,
+            below_confidence: AtomicU64::new(0),
         }
     }
 
@@ -139,7 +168,7 @@ impl<'e> Collector<'e> {
     /// Scans blob `id`, which sits at `path` (when the source knows), unless it was seen
     /// already; the path names the parts of it that could not be read.
     pub fn offer_blob_at(&self, id: ObjectId, data: &[u8], path: Option<&str>) {
-        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        self.progress.saw(data.len());
         if !self.seen.insert(id) {
             return;
         }
@@ -184,7 +213,7 @@ impl<'e> Collector<'e> {
     /// tracing history later need not read them again, and so that commits no ref reaches can be
     /// found; one that does not parse is recorded as corrupt. Commit and tag messages are scanned.
     pub fn offer_other(&self, id: ObjectId, kind: Kind, data: &[u8]) {
-        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        self.progress.saw(data.len());
         match kind {
             Kind::Commit => {
                 let Some(parsed) = Commit::parse(id, data) else {
@@ -249,7 +278,7 @@ impl<'e> Collector<'e> {
     /// Records a blob found over the size limit by its header, without inflating it; `detail`
     /// says where it sits, when the source knows.
     pub fn skip_too_large(&self, id: ObjectId, size: u64, detail: Option<String>) {
-        self.objects_seen.fetch_add(1, Ordering::Relaxed);
+        self.progress.saw(0);
         if self.seen.insert(id) {
             self.skip_sized(id.to_string(), SkipReason::TooLarge, detail, Some(size));
         }
@@ -306,7 +335,8 @@ impl<'e> Collector<'e> {
     /// Forgets the matches no report at `min_confidence` can show (see [`keep_reportable`]), so
     /// that history is traced only for objects that hold something to report.
     pub fn keep_reportable(&self, min_confidence: Confidence) {
-        keep_reportable(&mut lock(&self.found), min_confidence);
+        let dropped = keep_reportable(&mut lock(&self.found), min_confidence);
+        self.below_confidence.fetch_add(dropped, Ordering::Relaxed);
     }
 
     /// Hands over every commit met in the object database, parsed, leaving none behind.
@@ -354,6 +384,7 @@ impl<'e> Collector<'e> {
             found,
             skipped,
             counts,
+            below_confidence: self.below_confidence.load(Ordering::Relaxed),
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod ids;
 pub mod origin;
 pub mod skip;
 pub mod verification;
+pub mod words;
 
 pub use confidence::Confidence;
 pub use finding::{CommitInfo, Fields, Finding, Location, Source};
@@ -18,5 +19,6 @@ pub use fingerprint::Fingerprinter;
 pub use hashing::{hex, sha256_hex};
 pub use ids::Oid;
 pub use origin::{Cell, Decoding, Origin};
-pub use skip::{human_bytes, Counts, Coverage, SkipReason, Skipped};
+pub use skip::{Counts, Coverage, SkipReason, Skipped};
 pub use verification::{Outcome, Status};
+pub use words::{count, count_was, human_bytes, thousands};

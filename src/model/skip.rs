@@ -1,6 +1,7 @@
 //! What a scan could not read, and why: every mode records skips the same way, so that a report's
 //! completeness means the same thing whichever mode wrote it.
 
+use super::words::human_bytes;
 use serde::{Deserialize, Serialize};
 
 /// Why an object was not scanned.
@@ -132,22 +133,6 @@ impl Skipped {
             }
             _ => format!("{}: {what}", self.blob),
         }
-    }
-}
-
-/// A size for a person: bytes, KiB, MiB or GiB with one decimal.
-pub fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

@@ -19,6 +19,19 @@ pub enum Status {
     NotChecked,
 }
 
+impl Status {
+    /// The status as reports spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Live => "live",
+            Status::Invalid => "invalid",
+            Status::Unknown => "unknown",
+            Status::Error => "error",
+            Status::NotChecked => "not-checked",
+        }
+    }
+}
+
 /// A verification result as reports carry it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Outcome {

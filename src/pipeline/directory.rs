@@ -21,7 +21,7 @@ pub fn scan(
     engine: &Engine,
     progress: &ScanProgress,
 ) -> Report {
-    let collector = Collector::new(engine, options.limits, &progress.done);
+    let collector = Collector::new(engine, options.limits, &progress.read);
     let paths = Files(dir::scan_dir(root, hash, &collector));
     finish(
         engine,

@@ -21,7 +21,7 @@ use gix::objs::Kind;
 use gix::ObjectId;
 
 use super::{elapsed_ms, finish};
-use crate::collect::{Collector, Found, Limits};
+use crate::collect::{Collector, Found, Limits, Progress};
 use crate::model::{CommitInfo, Coverage, SkipReason, Source};
 use crate::objects::commit::{self, Commit};
 use crate::objects::tree::blob_at;
@@ -34,7 +34,10 @@ use crate::source::changes::{blobs_below, introduced};
 use crate::source::renames;
 
 /// Gates draw no progress bar; their collector counts into this.
-static UNWATCHED: AtomicU64 = AtomicU64::new(0);
+static UNWATCHED: Progress = Progress {
+    objects: AtomicU64::new(0),
+    bytes: AtomicU64::new(0),
+};
 
 /// A blob a change introduced at a place, with what each parent had there.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use gix::ObjectId;
 use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
 use crate::collect::Collector;
 use crate::error::Result;
-use crate::model::{Coverage, SkipReason, Source};
+use crate::model::{count, count_was, thousands, Coverage, SkipReason, Source};
 use crate::objects::repository::is_partial_clone;
 use crate::provenance::{self, Provenance};
 use crate::report::{Attribution, BlobPlace, Report, Submodule};
@@ -30,7 +30,7 @@ pub fn scan(
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
     let dirs = object_directories(&objects_dir)?;
     let started = Instant::now();
-    let collector = Collector::new(engine, options.limits, &progress.done);
+    let collector = Collector::new(engine, options.limits, &progress.read);
 
     let indices: Vec<(PathBuf, Vec<PathBuf>)> = dirs
         .iter()
@@ -60,10 +60,10 @@ pub fn scan(
                     ));
                 } else {
                     warnings.push(format!(
-                        "{}: {}; its {} objects were read one by one",
+                        "{}: {}; its {} were read one by one",
                         broken.path.display(),
                         broken.message,
-                        broken.ids.len()
+                        count(broken.ids.len() as u64, "object", "objects")
                     ));
                 }
                 let mut buf = Vec::new();
@@ -96,8 +96,14 @@ pub fn scan(
     if !provenance.submodules.is_empty() {
         let paths: Vec<&str> = provenance.submodules.keys().map(String::as_str).collect();
         warnings.push(format!(
-            "{} submodules are separate repositories and were not scanned (scan each on its own): {}",
-            paths.len(),
+            "{} not scanned (scan each on its own): {}",
+            match paths.len() {
+                1 => "1 submodule is a separate repository and was".to_string(),
+                n => format!(
+                    "{} submodules are separate repositories and were",
+                    thousands(n as u64)
+                ),
+            },
             paths.join(", ")
         ));
     }
@@ -124,8 +130,9 @@ pub fn scan(
         .count();
     if missing > 0 && is_partial_clone(repo) {
         warnings.push(format!(
-            "partial clone: {missing} objects were never fetched; blobhound does not fetch them \
-             (clone without --filter, or run `git fetch --refetch`, and scan again)"
+            "partial clone: {} never fetched; blobhound does not fetch them \
+             (clone without --filter, or run `git fetch --refetch`, and scan again)",
+            count_was(missing as u64, "object", "objects")
         ));
     }
     let mut report = finish(

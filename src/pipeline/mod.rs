@@ -20,7 +20,7 @@ use crate::collect::{Collected, Limits};
 use crate::error::{Error, Result};
 use crate::model::Coverage;
 use crate::objects::repository;
-use crate::report::{build_findings, Attribution, FindingOptions, Report};
+use crate::report::{build_findings, Attribution, FindingOptions, Hidden, Report};
 use crate::scan::Engine;
 
 /// How much of a repository to read.
@@ -59,8 +59,8 @@ pub struct ScanOptions {
 pub struct ScanProgress {
     /// Objects expected in the content pass (0 while unknown).
     pub total: AtomicU64,
-    /// Objects handed to the engine so far.
-    pub done: AtomicU64,
+    /// Objects (and their bytes) handed to the engine so far.
+    pub read: crate::collect::Progress,
     /// 0 while reading objects, 1 while tracing history for the findings.
     pub phase: AtomicU64,
 }
@@ -157,15 +157,24 @@ pub fn finish(
         skipped.unread = coverage.incomplete_without(skipped.reason);
     }
     let complete = !collected.skipped.iter().any(|s| s.unread);
-    let findings = build_findings(engine, collected.found, options, attribution);
-    Report::new(
+    let built = build_findings(engine, collected.found, options, attribution);
+    let mut report = Report::new(
         "",
         collected.counts,
         collected.skipped,
         complete,
         Vec::new(),
-        findings,
-    )
+        built.findings,
+    );
+    let below = collected.below_confidence + built.below_confidence;
+    if below > 0 {
+        report.hidden.push(Hidden::new(
+            "confidence",
+            below,
+            format!("below --confidence {}", options.min_confidence.as_str()),
+        ));
+    }
+    report
 }
 
 fn elapsed_ms(since: Instant) -> u64 {

@@ -51,9 +51,9 @@ pub fn commits(repo: &gix::Repository, from: &str, to: &str) -> Result<Selection
     }
     let note = new_branch.then(|| {
         format!(
-            "the base is all zeros (a new branch): scanned the {} commits reachable from {to} \
+            "the base is all zeros (a new branch): scanned the {} reachable from {to} \
              and from no other ref",
-            ids.len()
+            crate::model::count(ids.len() as u64, "commit", "commits")
         )
     });
     Ok(Selection {

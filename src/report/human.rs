@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::{Finding, Location, Report};
 use crate::detectors::DetectorSet;
-use crate::model::human_bytes;
 use crate::model::Confidence;
 use crate::model::Status;
+use crate::model::{count, human_bytes, thousands};
 
 /// Objects not read that the summary names one by one; the JSON report lists them all.
 pub const UNREAD_LISTED: usize = 20;
@@ -187,20 +187,28 @@ fn short_commit(location: &Location) -> String {
 
 fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io::Result<()> {
     let stats = &report.stats;
-    let count = report.findings.len();
-    let headline = match count {
+    let found = report.findings.len();
+    let hidden: u64 = report.hidden.iter().map(|h| h.findings).sum();
+    let headline = match found {
+        0 if hidden > 0 => style.paint(
+            "1;33",
+            &format!(
+                "No secrets shown ({} hidden by filters, see below)",
+                thousands(hidden)
+            ),
+        ),
         0 => style.paint("1;32", "No secrets found"),
         1 => style.paint("1;31", "1 secret found"),
-        n => style.paint("1;31", &format!("{n} secrets found")),
+        n => style.paint("1;31", &format!("{} secrets found", thousands(n as u64))),
     };
     writeln!(
         out,
-        "{headline} in {}: {} blobs ({}) scanned{} in {:.1}s",
+        "{headline} in {}: {} ({}) scanned{} in {:.1}s",
         report.target,
-        stats.blobs_scanned,
+        count(stats.blobs_scanned, "blob", "blobs"),
         human_bytes(stats.bytes_scanned),
         if stats.commits > 0 {
-            format!(", {} commits", stats.commits)
+            format!(", {}", count(stats.commits, "commit", "commits"))
         } else {
             String::new()
         },
@@ -213,6 +221,14 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
     if !reasons.is_empty() {
         let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
         writeln!(out, "Skipped: {}", parts.join(", "))?;
+    }
+    for hidden in &report.hidden {
+        writeln!(
+            out,
+            "Hidden: {} {}",
+            count(hidden.findings, "finding", "findings"),
+            hidden.why
+        )?;
     }
     for warning in &report.warnings {
         writeln!(out, "{} {warning}", style.paint("1;33", "warning:"))?;

@@ -55,8 +55,34 @@ pub struct Report {
     /// Submodules the history names: separate repositories this scan did not read.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub submodules: Vec<Submodule>,
+    /// Findings found but left out of this report, by the filter that left them out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hidden: Vec<Hidden>,
     /// The findings, sorted by first location.
     pub findings: Vec<Finding>,
+}
+
+/// Findings a filter left out of a report: a count and a reason, so that "No secrets found"
+/// is never said of a scan whose findings were only filtered away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hidden {
+    /// The filter: `confidence`, `baseline`, `only-live`, `exclude` or `allow`.
+    pub filter: String,
+    /// How many findings it hid.
+    pub findings: u64,
+    /// Why, for a person: `below --confidence medium`.
+    pub why: String,
+}
+
+impl Hidden {
+    /// `findings` hidden by `filter`, because `why`.
+    pub fn new(filter: &str, findings: u64, why: impl Into<String>) -> Hidden {
+        Hidden {
+            filter: filter.to_string(),
+            findings,
+            why: why.into(),
+        }
+    }
 }
 
 /// A submodule (gitlink) in history: another repository, scanned on its own.
@@ -154,16 +180,25 @@ impl FindingOptions {
     }
 }
 
+/// Findings grouped from matches, and how many fell below the confidence floor.
+#[derive(Debug, Default)]
+pub struct Built {
+    /// At or above the floor, sorted by first location.
+    pub findings: Vec<Finding>,
+    /// Secrets below it, left out.
+    pub below_confidence: u64,
+}
+
 /// Groups matches into findings at or above the options' confidence, placed by `attribution`.
 pub fn build_findings(
     engine: &Engine,
     found: Vec<Found>,
     options: &FindingOptions,
     attribution: &dyn Attribution,
-) -> Vec<Finding> {
+) -> Built {
     let min_confidence = options.min_confidence;
     let mut found = found;
-    crate::collect::keep_reportable(&mut found, min_confidence);
+    let mut below_confidence = crate::collect::keep_reportable(&mut found, min_confidence);
     let mut grouped: BTreeMap<(String, String), Finding> = BTreeMap::new();
     // Ref names per finding, as a set: a file rewritten in thousands of commits of a repository
     // with hundreds of tags would make a list's `contains` quadratic.
@@ -226,9 +261,11 @@ pub fn build_findings(
             }
         }
     }
+    let before = grouped.len();
+    grouped.retain(|_, finding| finding.confidence >= min_confidence);
+    below_confidence += (before - grouped.len()) as u64;
     let mut findings: Vec<Finding> = grouped
         .into_iter()
-        .filter(|(_, finding)| finding.confidence >= min_confidence)
         .map(|(key, mut finding)| {
             finding.refs = ref_names
                 .remove(&key)
@@ -261,7 +298,10 @@ pub fn build_findings(
             .then_with(|| a.detector.cmp(&b.detector))
             .then_with(|| a.secret.cmp(&b.secret))
     });
-    findings
+    Built {
+        findings,
+        below_confidence,
+    }
 }
 
 /// The confidence one occurrence earns: the match's own, or LOW when every place it sits is an
@@ -342,6 +382,7 @@ impl Report {
             warnings,
             skipped,
             submodules: Vec::new(),
+            hidden: Vec::new(),
             findings,
         }
     }

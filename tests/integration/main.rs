@@ -7,6 +7,7 @@ mod broken_repos;
 mod cli;
 mod detectors;
 mod exits;
+mod filters;
 mod fixtures;
 mod gate;
 mod history;
