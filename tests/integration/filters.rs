@@ -74,7 +74,7 @@ fn the_confidence_floor_says_how_many_findings_it_hid() {
 
 #[test]
 fn the_summary_counts_in_words_with_the_right_plural() {
-    let mut sandbox = Sandbox::new(1603);
+    let sandbox = Sandbox::new(1603);
     let repo = sandbox.work();
     commit_file(&repo, "app.py", "print('hello')\n", "First");
     let output = blobhound(&["scan", repo.to_str().unwrap(), "--no-progress"]);
@@ -90,7 +90,7 @@ fn the_summary_counts_in_words_with_the_right_plural() {
 
 #[test]
 fn flags_that_would_do_nothing_are_errors() {
-    let mut sandbox = Sandbox::new(1604);
+    let sandbox = Sandbox::new(1604);
     let repo = sandbox.work();
     commit_file(&repo, "app.py", "print('hello')\n", "First");
     let target = repo.to_str().unwrap();
