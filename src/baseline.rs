@@ -120,6 +120,18 @@ impl AllowList {
         Ok(list)
     }
 
+    /// The entries of a config file's allow list, checked as [`AllowList::load`] checks a file's.
+    pub fn from_entries(
+        entries: &[String],
+        scheme: &Fingerprinter,
+    ) -> std::result::Result<Self, String> {
+        let mut list = AllowList::default();
+        for entry in entries {
+            list.insert_checked(entry.trim(), scheme)?;
+        }
+        Ok(list)
+    }
+
     fn insert_checked(
         &mut self,
         entry: &str,

@@ -33,6 +33,14 @@ pub enum Error {
         /// What is wrong with it.
         message: String,
     },
+    /// A config file could not be read as one.
+    #[error("{}: {message}", path.display())]
+    Config {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
     /// The user asked for something that cannot be done.
     #[error("{0}")]
     Usage(String),

@@ -16,6 +16,7 @@
 
 pub mod baseline;
 pub mod collect;
+pub mod config;
 pub mod detectors;
 pub mod error;
 pub mod hook;

@@ -9,7 +9,7 @@ use blobhound::report::Report;
 use clap::{Args, Subcommand};
 
 use super::output::{note, OutputFile};
-use super::scan::{execute, ConfidenceArg, ScanArgs};
+use super::scan::{execute, ConfidenceArg, Executed, ScanArgs};
 use super::Status;
 
 #[derive(Debug, Subcommand)]
@@ -73,8 +73,12 @@ pub fn run(command: BaselineCommand) -> anyhow::Result<Status> {
 
 /// Scans at every confidence, so that lowering --confidence later does not resurface findings.
 fn scan_everything(mut args: ScanArgs) -> anyhow::Result<(Report, Fingerprinter)> {
-    args.confidence = ConfidenceArg::Low;
-    let (_, report, fingerprints) = execute(&args)?;
+    args.confidence = Some(ConfidenceArg::Low);
+    let Executed {
+        report,
+        fingerprints,
+        ..
+    } = execute(&args)?;
     if !report.complete {
         note!("blobhound: warning: the scan was incomplete; the baseline may miss findings");
     }

@@ -1,17 +1,19 @@
 //! `blobhound scan [TARGET]`.
 
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
 use blobhound::baseline::AllowList;
+use blobhound::config::Config;
 use blobhound::detectors::DetectorSet;
 use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
 use blobhound::model::{count, count_was, human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
+use blobhound::report::exclude::{self, PathGlobs};
 use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
@@ -110,9 +112,20 @@ pub struct ScanArgs {
     /// Drop findings whose fingerprint is listed in FILE (see `blobhound baseline create`).
     #[arg(long, value_name = "FILE")]
     baseline: Option<PathBuf>,
-    /// Lowest confidence reported.
-    #[arg(long, value_enum, default_value = "medium")]
-    pub confidence: ConfidenceArg,
+    /// Lowest confidence reported [default: medium].
+    #[arg(long, value_enum)]
+    pub confidence: Option<ConfidenceArg>,
+    /// Do not report findings at paths matching GLOB (gitignore-style; archive members too).
+    /// Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Read options, exclusions and allow lists from FILE instead of the repository's
+    /// .blobhound.toml.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    config: Option<PathBuf>,
+    /// Do not read the repository's .blobhound.toml.
+    #[arg(long)]
+    no_config: bool,
     /// Also load every *.toml detector file in DIR.
     #[arg(long, value_name = "DIR")]
     detectors: Option<PathBuf>,
@@ -160,7 +173,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
     if args.fail_on == FailOn::Live && !args.verify {
         anyhow::bail!("--fail-on live needs --verify");
     }
-    let (engine, mut report, fingerprints) = execute(&args)?;
+    let Executed {
+        engine,
+        mut report,
+        fingerprints,
+        config,
+    } = execute(&args)?;
     // Findings left out of the output; their secrets are still masked wherever they appear in
     // what is shown (a commit summary, a path) under --redact.
     let mut dropped = Vec::new();
@@ -185,6 +203,12 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             );
         }
     }
+    dropped.extend(apply_config_filters(
+        &args,
+        &config,
+        &fingerprints,
+        &mut report,
+    )?);
     if args.verify {
         let options = VerifyOptions {
             allow_private: args.verify_private,
@@ -208,7 +232,8 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         }
     }
 
-    let shown = if args.redact {
+    let redact = args.redact || config.scan.redact == Some(true);
+    let shown = if redact {
         report.redacted_also(dropped.iter().map(|f| f.secret.as_str()))
     } else {
         report.clone()
@@ -313,8 +338,115 @@ fn statuses(findings: &[blobhound::model::Finding]) -> String {
     parts.join(", ")
 }
 
+/// Drops the findings `--exclude` and the config's `exclude` and `allow` lists hide, counting
+/// each filter's in the report; returns them.
+fn apply_config_filters(
+    args: &ScanArgs,
+    config: &Config,
+    fingerprints: &Fingerprinter,
+    report: &mut Report,
+) -> anyhow::Result<Vec<blobhound::model::Finding>> {
+    let patterns: Vec<String> = args
+        .exclude
+        .iter()
+        .chain(&config.exclude)
+        .cloned()
+        .collect();
+    let excludes = PathGlobs::new(&patterns).map_err(|e| anyhow::anyhow!("--exclude {e}"))?;
+    let allowed_paths =
+        PathGlobs::new(&config.allow.paths).map_err(|e| anyhow::anyhow!("allow.paths: {e}"))?;
+    let allowed =
+        AllowList::from_entries(&config.allow.fingerprints, fingerprints).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: allow.fingerprints: {e}",
+                config
+                    .origin
+                    .as_deref()
+                    .unwrap_or(Path::new("config"))
+                    .display()
+            )
+        })?;
+    let mut dropped = Vec::new();
+    let mut hide = |report: &mut Report, filter: &str, hidden: Vec<_>, why: &str| {
+        if !hidden.is_empty() {
+            report
+                .hidden
+                .push(Hidden::new(filter, hidden.len() as u64, why));
+            dropped.extend(hidden);
+        }
+    };
+    let hidden = exclude::apply(&mut report.findings, &excludes);
+    hide(
+        report,
+        "exclude",
+        hidden,
+        "only at excluded paths (--exclude, exclude)",
+    );
+    let hidden = exclude::apply(&mut report.findings, &allowed_paths);
+    hide(
+        report,
+        "allow",
+        hidden,
+        "only at allowed paths (allow.paths)",
+    );
+    let (hidden, kept) = std::mem::take(&mut report.findings)
+        .into_iter()
+        .partition(|f| config.allow.detectors.contains(&f.detector));
+    report.findings = kept;
+    hide(
+        report,
+        "allow",
+        hidden,
+        "from allowed detectors (allow.detectors)",
+    );
+    let hidden = blobhound::baseline::apply(report, &allowed);
+    hide(
+        report,
+        "allow",
+        hidden,
+        "with allowed fingerprints (allow.fingerprints)",
+    );
+    Ok(dropped)
+}
+
+/// The config that applies to a scan of `args.target`: `--config FILE`, else the `.blobhound.toml`
+/// at the root of the repository's working tree (or of the directory scanned), unless
+/// `--no-config`. The second value says whether it came from the scanned repository.
+fn find_config(args: &ScanArgs) -> anyhow::Result<(Config, bool)> {
+    if let Some(path) = &args.config {
+        return Ok((Config::load(path)?, false));
+    }
+    if args.no_config {
+        return Ok((Config::default(), false));
+    }
+    let root = match blobhound::objects::repository::discover(&args.target) {
+        Ok(Some(found)) => found.repo.workdir().map(Path::to_path_buf),
+        // A directory that is not a repository is its own root; a target that cannot be
+        // opened is reported by the scan itself.
+        _ => args.target.is_dir().then(|| args.target.clone()),
+    };
+    Ok(match root {
+        Some(root) => (Config::find(&root)?.unwrap_or_default(), true),
+        None => (Config::default(), false),
+    })
+}
+
+/// What a scan produced, with what it ran with.
+pub struct Executed {
+    /// The engine, with the detectors that ran.
+    pub engine: Engine,
+    /// The report.
+    pub report: Report,
+    /// How fingerprints were made.
+    pub fingerprints: Fingerprinter,
+    /// The config that applied.
+    pub config: Config,
+}
+
 /// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
-pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter)> {
+/// Each option is the flag's, else the config's, else the default.
+pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
+    let (config, from_repository) = find_config(args)?;
     let threads = threads(args.threads)?;
     // A second initialisation keeps the first pool; that is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -322,10 +454,23 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter
         .build_global();
 
     let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
+    for dir in config.detector_dirs(from_repository)? {
+        set.extend_from_dir(&dir)?;
+    }
     if let Some(dir) = &args.detectors {
         set.extend_from_dir(dir)?;
     }
-    let set = set.select(&args.only, &args.skip)?;
+    let pick = |flag: &Vec<String>, configured: &Vec<String>| {
+        if flag.is_empty() {
+            configured.clone()
+        } else {
+            flag.clone()
+        }
+    };
+    let set = set.select(
+        &pick(&args.only, &config.scan.only),
+        &pick(&args.skip, &config.scan.skip),
+    )?;
     let engine = Engine::new(set)?;
     selftest::check_user_detectors(&engine)?;
     let fingerprints = args.fingerprints.fingerprinter()?;
@@ -336,7 +481,11 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter
         threads,
         limits: args.limits.limits(args.scan_binary),
         findings: FindingOptions {
-            min_confidence: args.confidence.into(),
+            min_confidence: args
+                .confidence
+                .map(Confidence::from)
+                .or(config.scan.confidence)
+                .unwrap_or(Confidence::Medium),
             fingerprints: fingerprints.clone(),
         },
     };
@@ -352,7 +501,12 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<(Engine, Report, Fingerprinter
         finished.store(true, Ordering::Relaxed);
         result
     })?;
-    Ok((engine, report, fingerprints))
+    Ok(Executed {
+        engine,
+        report,
+        fingerprints,
+        config,
+    })
 }
 
 /// Threads beyond this are refused: each holds its own caches, and far more threads than cores

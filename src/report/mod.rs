@@ -3,6 +3,7 @@
 //! printing it, so every output format shows the same findings in the same order.
 
 pub mod advice;
+pub mod exclude;
 pub mod human;
 pub mod json;
 pub mod push;

@@ -5,6 +5,7 @@ mod accuracy;
 mod advise;
 mod broken_repos;
 mod cli;
+mod config;
 mod detectors;
 mod exits;
 mod filters;
