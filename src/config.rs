@@ -13,8 +13,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::baseline::AllowList;
 use crate::error::{Error, Result};
-use crate::model::Confidence;
+use crate::model::{Confidence, Finding, Fingerprinter};
+use crate::report::exclude::{self, PathGlobs};
+use crate::report::{Hidden, Report};
 
 /// The file's name at a repository's root.
 pub const FILE_NAME: &str = ".blobhound.toml";
@@ -81,17 +84,13 @@ impl Config {
         })?;
         config.origin = Some(origin.to_path_buf());
         // Checked now, so a bad glob is reported before a long scan.
-        crate::report::exclude::PathGlobs::new(&config.exclude).map_err(|message| {
-            Error::Config {
-                path: origin.to_path_buf(),
-                message: format!("exclude: {message}"),
-            }
+        PathGlobs::new(&config.exclude).map_err(|message| Error::Config {
+            path: origin.to_path_buf(),
+            message: format!("exclude: {message}"),
         })?;
-        crate::report::exclude::PathGlobs::new(&config.allow.paths).map_err(|message| {
-            Error::Config {
-                path: origin.to_path_buf(),
-                message: format!("allow.paths: {message}"),
-            }
+        PathGlobs::new(&config.allow.paths).map_err(|message| Error::Config {
+            path: origin.to_path_buf(),
+            message: format!("allow.paths: {message}"),
         })?;
         Ok(config)
     }
@@ -120,6 +119,77 @@ impl Config {
                 e,
             )),
         }
+    }
+
+    /// Drops from `report` the findings that `extra_excludes` (`--exclude`) and this config's
+    /// `exclude` and `allow` lists hide, recording in the report how many each hid; returns
+    /// them (their secrets stay masked wherever a redacted report shows other text).
+    pub fn hide(
+        &self,
+        extra_excludes: &[String],
+        fingerprints: &Fingerprinter,
+        report: &mut Report,
+    ) -> Result<Vec<Finding>> {
+        let origin = self
+            .origin
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config"));
+        let invalid = |what: &str, message: String| Error::Config {
+            path: origin.clone(),
+            message: format!("{what}: {message}"),
+        };
+        let patterns: Vec<String> = extra_excludes
+            .iter()
+            .chain(&self.exclude)
+            .cloned()
+            .collect();
+        let excludes = PathGlobs::new(&patterns)
+            .map_err(|message| Error::Usage(format!("--exclude {message}")))?;
+        let allowed_paths =
+            PathGlobs::new(&self.allow.paths).map_err(|m| invalid("allow.paths", m))?;
+        let allowed = AllowList::from_entries(&self.allow.fingerprints, fingerprints)
+            .map_err(|m| invalid("allow.fingerprints", m))?;
+        let mut dropped = Vec::new();
+        let mut hide = |report: &mut Report, filter: &str, hidden: Vec<Finding>, why: &str| {
+            if !hidden.is_empty() {
+                report
+                    .hidden
+                    .push(Hidden::new(filter, hidden.len() as u64, why));
+                dropped.extend(hidden);
+            }
+        };
+        let hidden = exclude::apply(&mut report.findings, &excludes);
+        hide(
+            report,
+            "exclude",
+            hidden,
+            "only at excluded paths (--exclude, exclude)",
+        );
+        let hidden = exclude::apply(&mut report.findings, &allowed_paths);
+        hide(
+            report,
+            "allow",
+            hidden,
+            "only at allowed paths (allow.paths)",
+        );
+        let (hidden, kept) = std::mem::take(&mut report.findings)
+            .into_iter()
+            .partition(|f| self.allow.detectors.contains(&f.detector));
+        report.findings = kept;
+        hide(
+            report,
+            "allow",
+            hidden,
+            "from allowed detectors (allow.detectors)",
+        );
+        let hidden = crate::baseline::apply(report, &allowed);
+        hide(
+            report,
+            "allow",
+            hidden,
+            "with allowed fingerprints (allow.fingerprints)",
+        );
+        Ok(dropped)
     }
 
     /// The detector folders, resolved against the config's folder. With `confine` (a config

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use blobhound::baseline::{self, AllowList};
 use blobhound::collect::Limits;
+use blobhound::config::Config;
 use blobhound::detectors::DetectorSet;
 use blobhound::hook::install::{hooks_dir, install, HookKind};
 use blobhound::hook::{pre_commit, pre_receive};
-use blobhound::model::{count, count_was, human_bytes, SkipReason};
+use blobhound::model::{count, count_was, human_bytes, Finding, SkipReason};
 use blobhound::report::human::{write_human, Style};
 use blobhound::report::push::{write_incomplete, write_rejection};
 use blobhound::report::{FindingOptions, Redactor};
@@ -39,13 +40,31 @@ pub struct CommonArgs {
     /// Also load every *.toml detector file in DIR.
     #[arg(long, value_name = "DIR")]
     detectors: Option<PathBuf>,
-    /// Lowest confidence that blocks.
-    #[arg(long, value_enum, default_value = "medium")]
-    confidence: ConfidenceArg,
+    /// Lowest confidence that blocks [default: medium].
+    #[arg(long, value_enum)]
+    confidence: Option<ConfidenceArg>,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
     fingerprints: FingerprintArgs,
+    /// Exclusions, allow lists and options from FILE. Default: for pre-receive, blobhound.toml
+    /// in the bare repository (never a file from the pushed commits); for pre-commit, the
+    /// working tree's .blobhound.toml.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Do not block on findings at paths matching GLOB (gitignore-style). Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+}
+
+/// Where a hook's config comes from when `--config` is not given.
+#[derive(Debug, Clone, Copy)]
+enum ConfigHome {
+    /// `blobhound.toml` in the bare repository: the server's own file, which a push cannot
+    /// change.
+    Server,
+    /// `.blobhound.toml` at the root of the working tree (confined to it).
+    WorkingTree,
 }
 
 #[derive(Debug, Args)]
@@ -103,10 +122,38 @@ struct HookSetup {
     engine: Engine,
     limits: Limits,
     findings: FindingOptions,
+    /// The server's (or working tree's) config.
+    config: Config,
+    /// `--exclude`.
+    excludes: Vec<String>,
 }
 
-fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
+/// The hook's engine, limits and filters; `home` is where its config lives when `--config` is
+/// not given (`None`: nowhere, for checking a hook's arguments at install).
+fn setup(common: &CommonArgs, home: Option<ConfigHome>) -> anyhow::Result<HookSetup> {
+    let (config, confine) = match (&common.config, home) {
+        (Some(path), _) => (Config::load(path)?, false),
+        (None, None) => (Config::default(), false),
+        (None, Some(ConfigHome::Server)) => {
+            let git_dir =
+                std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
+            let path = git_dir.join("blobhound.toml");
+            let config = if path.is_file() {
+                Config::load(&path)?
+            } else {
+                Config::default()
+            };
+            (config, false)
+        }
+        (None, Some(ConfigHome::WorkingTree)) => (
+            Config::find(&std::env::current_dir()?)?.unwrap_or_default(),
+            true,
+        ),
+    };
     let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
+    for dir in config.detector_dirs(confine)? {
+        set.extend_from_dir(&dir)?;
+    }
     if let Some(dir) = &common.detectors {
         set.extend_from_dir(dir)?;
     }
@@ -116,9 +163,15 @@ fn setup(common: &CommonArgs) -> anyhow::Result<HookSetup> {
         engine,
         limits: common.limits.limits(true),
         findings: FindingOptions {
-            min_confidence: common.confidence.into(),
+            min_confidence: common
+                .confidence
+                .map(Into::into)
+                .or(config.scan.confidence)
+                .unwrap_or(blobhound::model::Confidence::Medium),
             fingerprints: common.fingerprints.fingerprinter()?,
         },
+        config,
+        excludes: common.exclude.clone(),
     })
 }
 
@@ -135,7 +188,7 @@ fn pre_receive(args: PreReceiveArgs) -> anyhow::Result<Status> {
 fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8>) -> Status {
     // Writing into memory cannot fail.
     let mut say = |line: String| err.extend_from_slice(format!("{line}\n").as_bytes());
-    let (mut report, allowed) = match pre_receive_scan(args) {
+    let (mut report, allowed, hidden) = match pre_receive_scan(args) {
         Ok(Some(scanned)) => scanned,
         Ok(None) => return fail(args, &format!("timed out after {} s", args.timeout), err),
         Err(e) => return fail(args, &format!("{e:#}"), err),
@@ -146,6 +199,7 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
     let redactor = Redactor::new(
         dropped
             .iter()
+            .chain(&hidden)
             .chain(&report.findings)
             .map(|f| f.secret.as_str()),
     );
@@ -162,6 +216,13 @@ fn pre_receive_verdict(args: &PreReceiveArgs, started: Instant, err: &mut Vec<u8
                     .and_then(|l| l.path.as_deref())
                     .unwrap_or("?")
             )
+        ));
+    }
+    for hidden in report.hidden.iter().filter(|h| h.filter != "confidence") {
+        say(format!(
+            "blobhound: not blocking {}: {}",
+            count(hidden.findings, "finding", "findings"),
+            hidden.why
         ));
     }
     // An object left unscanned can be allowed by its id, as a finding is by its fingerprint.
@@ -223,13 +284,13 @@ fn fail(args: &PreReceiveArgs, reason: &str, err: &mut Vec<u8>) -> Status {
 #[allow(clippy::type_complexity)]
 fn pre_receive_scan(
     args: &PreReceiveArgs,
-) -> anyhow::Result<Option<(blobhound::report::Report, AllowList)>> {
+) -> anyhow::Result<Option<(blobhound::report::Report, AllowList, Vec<Finding>)>> {
     let mut input = String::new();
     std::io::stdin()
         .read_to_string(&mut input)
         .context("reading git's ref updates on stdin")?;
     let updates = pre_receive::parse_updates(&input)?;
-    let hook = setup(&args.common)?;
+    let hook = setup(&args.common, Some(ConfigHome::Server))?;
     let mut allowed = AllowList::default();
     allowed.extend_unchecked(pre_receive::push_option_allows(&|name| {
         std::env::var(name).ok()
@@ -239,6 +300,9 @@ fn pre_receive_scan(
     }
     let git_dir = std::env::var_os("GIT_DIR").map_or_else(|| PathBuf::from("."), PathBuf::from);
     let quarantine = std::env::var_os("GIT_QUARANTINE_PATH").map(PathBuf::from);
+    let config = hook.config.clone();
+    let excludes = hook.excludes.clone();
+    let fingerprints = hook.findings.fingerprints.clone();
     let (send, receive) = mpsc::channel();
     std::thread::spawn(move || {
         let result = pre_receive::scan_push(
@@ -252,24 +316,30 @@ fn pre_receive_scan(
         let _ = send.send(result);
     });
     match receive.recv_timeout(Duration::from_secs(args.timeout.max(1))) {
-        Ok(result) => Ok(Some((result?.report, allowed))),
+        Ok(result) => {
+            let mut report = result?.report;
+            let hidden = config.hide(&excludes, &fingerprints, &mut report)?;
+            Ok(Some((report, allowed, hidden)))
+        }
         Err(mpsc::RecvTimeoutError::Timeout) => Ok(None),
         Err(mpsc::RecvTimeoutError::Disconnected) => anyhow::bail!("the scan stopped unexpectedly"),
     }
 }
 
 fn pre_commit(args: CommonArgs) -> anyhow::Result<Status> {
-    let hook = setup(&args)?;
+    let hook = setup(&args, Some(ConfigHome::WorkingTree))?;
     let engine = &hook.engine;
     let workdir = std::env::current_dir()?;
     let index = std::env::var_os("GIT_INDEX_FILE").map(PathBuf::from);
-    let report = pre_commit::scan_staged(
+    let mut report = pre_commit::scan_staged(
         &workdir,
         index.as_deref(),
         engine,
         hook.limits,
         &hook.findings,
     )?;
+    hook.config
+        .hide(&hook.excludes, &hook.findings.fingerprints, &mut report)?;
     let mut err = Vec::new();
     let status = if report.has_findings() {
         let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
@@ -341,7 +411,7 @@ fn check_hook_args(kind: HookKind, args: &[String]) -> anyhow::Result<()> {
             (parsed.args, None)
         }
     };
-    let hook = setup(&common).context("the hook's --detectors or fingerprint key")?;
+    let hook = setup(&common, None).context("the hook's --detectors or fingerprint key")?;
     if let Some(path) = &allow_file {
         AllowList::load(path, &hook.findings.fingerprints)
             .with_context(|| format!("--allow-file {}", path.display()))?;

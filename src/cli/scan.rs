@@ -13,7 +13,6 @@ use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
 use blobhound::model::{count, count_was, human_bytes, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
-use blobhound::report::exclude::{self, PathGlobs};
 use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
@@ -203,12 +202,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
             );
         }
     }
-    dropped.extend(apply_config_filters(
-        &args,
-        &config,
-        &fingerprints,
-        &mut report,
-    )?);
+    dropped.extend(config.hide(&args.exclude, &fingerprints, &mut report)?);
     if args.verify {
         let options = VerifyOptions {
             allow_private: args.verify_private,
@@ -336,77 +330,6 @@ fn statuses(findings: &[blobhound::model::Finding]) -> String {
     }
     let parts: Vec<String> = counted.iter().map(|(s, n)| format!("{n} {s}")).collect();
     parts.join(", ")
-}
-
-/// Drops the findings `--exclude` and the config's `exclude` and `allow` lists hide, counting
-/// each filter's in the report; returns them.
-fn apply_config_filters(
-    args: &ScanArgs,
-    config: &Config,
-    fingerprints: &Fingerprinter,
-    report: &mut Report,
-) -> anyhow::Result<Vec<blobhound::model::Finding>> {
-    let patterns: Vec<String> = args
-        .exclude
-        .iter()
-        .chain(&config.exclude)
-        .cloned()
-        .collect();
-    let excludes = PathGlobs::new(&patterns).map_err(|e| anyhow::anyhow!("--exclude {e}"))?;
-    let allowed_paths =
-        PathGlobs::new(&config.allow.paths).map_err(|e| anyhow::anyhow!("allow.paths: {e}"))?;
-    let allowed =
-        AllowList::from_entries(&config.allow.fingerprints, fingerprints).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: allow.fingerprints: {e}",
-                config
-                    .origin
-                    .as_deref()
-                    .unwrap_or(Path::new("config"))
-                    .display()
-            )
-        })?;
-    let mut dropped = Vec::new();
-    let mut hide = |report: &mut Report, filter: &str, hidden: Vec<_>, why: &str| {
-        if !hidden.is_empty() {
-            report
-                .hidden
-                .push(Hidden::new(filter, hidden.len() as u64, why));
-            dropped.extend(hidden);
-        }
-    };
-    let hidden = exclude::apply(&mut report.findings, &excludes);
-    hide(
-        report,
-        "exclude",
-        hidden,
-        "only at excluded paths (--exclude, exclude)",
-    );
-    let hidden = exclude::apply(&mut report.findings, &allowed_paths);
-    hide(
-        report,
-        "allow",
-        hidden,
-        "only at allowed paths (allow.paths)",
-    );
-    let (hidden, kept) = std::mem::take(&mut report.findings)
-        .into_iter()
-        .partition(|f| config.allow.detectors.contains(&f.detector));
-    report.findings = kept;
-    hide(
-        report,
-        "allow",
-        hidden,
-        "from allowed detectors (allow.detectors)",
-    );
-    let hidden = blobhound::baseline::apply(report, &allowed);
-    hide(
-        report,
-        "allow",
-        hidden,
-        "with allowed fingerprints (allow.fingerprints)",
-    );
-    Ok(dropped)
 }
 
 /// The config that applies to a scan of `args.target`: `--config FILE`, else the `.blobhound.toml`

@@ -179,3 +179,45 @@ fn a_broken_or_reaching_config_is_a_clear_error() {
     assert_eq!(output.status.code(), Some(2), "{err}");
     assert!(err.contains("symbolic link"), "{err}");
 }
+
+#[test]
+fn the_pre_receive_hook_reads_the_servers_config_never_the_pushed_one() {
+    use crate::hooks::{push, server_and_clone};
+    let mut sandbox = Sandbox::new(1704);
+    let (server, work) = server_and_clone(&sandbox, &[]);
+    std::fs::write(
+        server.join("blobhound.toml"),
+        "exclude = [\"tests/fixtures/\"]\n",
+    )
+    .unwrap();
+    let fixture_key = sandbox.django_key();
+    commit_file(
+        &work,
+        "tests/fixtures/settings.py",
+        &format!("SECRET_KEY = '{fixture_key}'\n"),
+        "Add a fixture",
+    );
+    let (ok, message) = push(&work, &["HEAD:main"]);
+    assert!(ok, "the server's config excludes the fixture: {message}");
+    assert!(
+        message.contains("not blocking 1 finding: only at excluded paths"),
+        "{message}"
+    );
+    // A config in the pushed commits does not open the gate.
+    let key = sandbox.django_key();
+    commit_file(
+        &work,
+        ".blobhound.toml",
+        "exclude = [\"*\"]\n",
+        "Exclude all",
+    );
+    commit_file(
+        &work,
+        "shop/settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Add settings",
+    );
+    let (ok, message) = push(&work, &["HEAD:main"]);
+    assert!(!ok, "a pushed config is never read: {message}");
+    assert!(message.contains("shop/settings.py"), "{message}");
+}
