@@ -53,6 +53,17 @@ enum Command {
     /// Record the current findings' fingerprints so that gates report only new ones.
     #[command(subcommand)]
     Baseline(baseline::BaselineCommand),
+    /// Print a shell completion script (e.g. `blobhound completions bash > /etc/bash_completion.d/blobhound`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff; e.g. `blobhound man | man -l -`), or a subcommand's
+    /// (`blobhound man scan`).
+    Man {
+        /// The subcommand.
+        subcommand: Option<String>,
+    },
 }
 
 /// Parses the command line and runs the subcommand.
@@ -75,5 +86,23 @@ pub fn run() -> anyhow::Result<Status> {
         Command::Baseline(command) => baseline::run(command),
         Command::Hook(command) => hook::run(command),
         Command::Advise(args) => advise::run(args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut command, "blobhound", &mut out);
+            output::print(&String::from_utf8_lossy(&out), Status::Clean)
+        }
+        Command::Man { subcommand } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            if let Some(name) = subcommand {
+                let Some(sub) = command.find_subcommand(&name).cloned() else {
+                    anyhow::bail!("blobhound has no subcommand {name:?}");
+                };
+                command = sub.display_name(format!("blobhound-{name}"));
+            }
+            let mut out = Vec::new();
+            clap_mangen::Man::new(command).render(&mut out)?;
+            output::print(&String::from_utf8_lossy(&out), Status::Clean)
+        }
     }
 }

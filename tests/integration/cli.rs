@@ -115,3 +115,47 @@ fn version_and_help_exit_0() {
     assert_eq!(blobhound(&["--version"]).status.code(), Some(0));
     assert_eq!(blobhound(&["scan", "--help"]).status.code(), Some(0));
 }
+
+#[test]
+fn completions_and_man_pages_are_generated_from_the_command_line_itself() {
+    let output = crate::fixtures::blobhound(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0));
+    let script = String::from_utf8(output.stdout).unwrap();
+    assert!(script.contains("_blobhound") && script.contains("--exclude"));
+    // Real bash parses it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("blobhound.bash");
+    std::fs::write(&path, &script).unwrap();
+    let checked = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let output = crate::fixtures::blobhound(&["completions", shell]);
+        assert_eq!(output.status.code(), Some(0), "{shell}");
+        assert!(
+            String::from_utf8_lossy(&output.stdout).contains("exclude"),
+            "{shell}"
+        );
+    }
+    let output = crate::fixtures::blobhound(&["man"]);
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        page.contains(".TH blobhound 1") && page.contains("completions"),
+        "{page}"
+    );
+    let output = crate::fixtures::blobhound(&["man", "scan"]);
+    let page = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        page.contains(".TH blobhound-scan 1") && page.contains("exclude"),
+        "{page}"
+    );
+    let output = crate::fixtures::blobhound(&["man", "nosuch"]);
+    assert_eq!(output.status.code(), Some(2));
+}

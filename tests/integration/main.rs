@@ -20,6 +20,7 @@ mod packed;
 mod properties;
 mod quality;
 mod sandbox;
+mod schema;
 mod servers;
 mod unread;
 mod verify;
