@@ -18,6 +18,7 @@ use blobhound::report::json::{write_json, write_jsonl};
 use blobhound::report::sarif::write_sarif;
 use blobhound::report::{FindingOptions, Hidden, Report};
 use blobhound::scan::{selftest, Engine};
+use blobhound::source::remote;
 use blobhound::verify::{verify_findings, VerifyOptions};
 use clap::{Args, ValueEnum};
 
@@ -69,9 +70,13 @@ impl From<ConfidenceArg> for Confidence {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Repository (worktree or bare) or plain directory.
+    /// Repository (worktree or bare), plain directory, or a repository's URL (https, ssh, git,
+    /// file, or user@host:path), cloned with every ref into a temporary mirror.
     #[arg(default_value = ".")]
     pub target: PathBuf,
+    /// For a URL: clone into DIR and leave the mirror there.
+    #[arg(long, value_name = "DIR")]
+    keep_clone: Option<PathBuf>,
     /// For a repository: every object (all), or only the files on disk (none).
     #[arg(long, value_enum, default_value = "all", conflicts_with_all = ["range", "since"])]
     history: HistoryArg,
@@ -398,8 +403,27 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
     selftest::check_user_detectors(&engine)?;
     let fingerprints = args.fingerprints.fingerprinter()?;
 
+    let given = args.target.to_string_lossy().into_owned();
+    let mirror = if remote::is_url(&given) {
+        note!(
+            "blobhound: cloning {} with every ref{}",
+            remote::display_url(&given),
+            args.keep_clone
+                .as_ref()
+                .map(|dir| format!(" into {}", dir.display()))
+                .unwrap_or_default()
+        );
+        Some(remote::Mirror::clone(&given, args.keep_clone.as_deref())?)
+    } else {
+        if args.keep_clone.is_some() {
+            anyhow::bail!("--keep-clone is for a URL; {given} is a path");
+        }
+        None
+    };
     let options = ScanOptions {
-        target: args.target.clone(),
+        target: mirror
+            .as_ref()
+            .map_or_else(|| args.target.clone(), |m| m.path().to_path_buf()),
         history: history(args)?,
         threads,
         limits: args.limits.limits(args.scan_binary),
@@ -424,6 +448,10 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
         finished.store(true, Ordering::Relaxed);
         result
     })?;
+    let mut report = report;
+    if mirror.is_some() {
+        report.target = remote::display_url(&given);
+    }
     Ok(Executed {
         engine,
         report,

@@ -5,6 +5,7 @@ pub mod changes;
 pub mod dir;
 pub mod loose;
 pub mod packs;
+pub mod remote;
 pub mod renames;
 
 use std::path::{Path, PathBuf};

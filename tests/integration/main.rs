@@ -19,6 +19,7 @@ mod messages;
 mod packed;
 mod properties;
 mod quality;
+mod remote;
 mod sandbox;
 mod schema;
 mod servers;
