@@ -6,7 +6,8 @@ use std::io::Write;
 
 use serde_json::Value;
 
-use super::{Finding, Location, Report};
+use super::refs::RefKinds;
+use super::{secret_for_people, Finding, Location, Report};
 use crate::detectors::DetectorSet;
 use crate::model::Confidence;
 use crate::model::Status;
@@ -80,7 +81,11 @@ fn write_finding(
         style.paint("1", &finding.name),
         style.paint("2", &format!("[{}]", finding.detector))
     )?;
-    writeln!(out, "  secret   {}", finding.secret)?;
+    writeln!(
+        out,
+        "  secret   {}",
+        secret_for_people(&finding.secret, &finding.matched)
+    )?;
     let fields = fields_line(&finding.fields);
     if !fields.is_empty() {
         writeln!(out, "  fields   {fields}")?;
@@ -90,30 +95,53 @@ fn write_finding(
         writeln!(out, "  where    {}", place(first))?;
         writeln!(out, "  commit   {}", commit_line(first))?;
     }
-    let rest: Vec<&Location> = locations.collect();
-    for location in rest.iter().take(MORE_LOCATIONS) {
+    let groups = also_groups(finding.locations.get(1..).unwrap_or_default());
+    for group in groups.iter().take(MORE_LOCATIONS) {
+        writeln!(out, "  also     {group}")?;
+    }
+    if groups.len() > MORE_LOCATIONS {
+        let more: usize = groups[MORE_LOCATIONS..].iter().map(|g| g.count).sum();
         writeln!(
             out,
-            "  also     {}  ({})",
-            place(location),
-            short_commit(location)
+            "  also     ... and {} at {} (see --format json)",
+            count(more as u64, "location", "locations"),
+            count(
+                (groups.len() - MORE_LOCATIONS) as u64,
+                "other path",
+                "other paths"
+            )
         )?;
     }
-    if rest.len() > MORE_LOCATIONS {
-        writeln!(
-            out,
-            "  also     ... and {} more locations (see --format json)",
-            rest.len() - MORE_LOCATIONS
-        )?;
-    }
+    let kinds = RefKinds::of(&finding.refs);
     let state = if finding.in_head {
         style.paint("31", "still present in HEAD")
     } else if finding.locations.iter().any(|l| l.commit.is_some()) {
-        "removed from HEAD, still in history: rotate it anyway".to_string()
+        match kinds.summary().as_str() {
+            "" => "removed from HEAD, still in history: rotate it anyway".to_string(),
+            held => format!("removed from HEAD, still in the history of {held}: rotate it anyway"),
+        }
     } else {
         "in an object no ref reaches (still in the object database)".to_string()
     };
     writeln!(out, "  status   {state}")?;
+    if !finding.in_head && !kinds.deletable_branches().is_empty() && kinds.pull_requests == 0 {
+        let names: Vec<&str> = kinds
+            .deletable_branches()
+            .iter()
+            .map(String::as_str)
+            .collect();
+        writeln!(
+            out,
+            "  branch   if {} no longer needed, delete {}: git push origin --delete {}",
+            if names.len() == 1 {
+                "it is"
+            } else {
+                "they are"
+            },
+            if names.len() == 1 { "it" } else { "them" },
+            names.join(" ")
+        )?;
+    }
     let verification = &finding.verification;
     if verification.status != Status::NotChecked {
         let (label, code) = match verification.status {
@@ -141,6 +169,53 @@ fn write_finding(
     }
     writeln!(out, "  id       {}", style.paint("2", &finding.fingerprint))?;
     writeln!(out)
+}
+
+/// Locations after the first, one line per path in the order history met them: the first
+/// line and commit there, and how many more versions hold it.
+struct AlsoGroup<'l> {
+    first: &'l Location,
+    last: &'l Location,
+    count: usize,
+}
+
+impl std::fmt::Display for AlsoGroup<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}  ({}", place(self.first), short_commit(self.first))?;
+        if self.count > 1 {
+            write!(
+                f,
+                "; {}, the last {}",
+                count((self.count - 1) as u64, "more version", "more versions"),
+                short_commit(self.last)
+            )?;
+        }
+        write!(f, ")")
+    }
+}
+
+fn also_groups(locations: &[Location]) -> Vec<AlsoGroup<'_>> {
+    let mut groups: Vec<AlsoGroup<'_>> = Vec::new();
+    let mut index: BTreeMap<(Option<&str>, Option<&str>), usize> = BTreeMap::new();
+    for location in locations {
+        let key = (location.path.as_deref(), location.origin.member.as_deref());
+        match index.get(&key) {
+            Some(&at) => {
+                let group = &mut groups[at];
+                group.count += 1;
+                group.last = location;
+            }
+            None => {
+                index.insert(key, groups.len());
+                groups.push(AlsoGroup {
+                    first: location,
+                    last: location,
+                    count: 1,
+                });
+            }
+        }
+    }
+    groups
 }
 
 fn fields_line(fields: &BTreeMap<String, Value>) -> String {
@@ -221,6 +296,26 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
     if !reasons.is_empty() {
         let parts: Vec<String> = reasons.iter().map(|(r, n)| format!("{n} {r}")).collect();
         writeln!(out, "Skipped: {}", parts.join(", "))?;
+    }
+    if found > 0 {
+        let verify = if report
+            .findings
+            .iter()
+            .all(|f| f.verification.status == Status::NotChecked)
+        {
+            "; add --verify to check which still work"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "Next: the rotation plan, with the exact commands: blobhound scan {} --format json -o \
+             report.json && blobhound advise report.json{verify}",
+            {
+                use crate::report::advice::quote;
+                quote::sh(quote::value(Some(&report.target), "REPO"))
+            }
+        )?;
     }
     for hidden in &report.hidden {
         writeln!(

@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod push;
 pub mod redact;
+pub mod refs;
 pub mod sarif;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,6 +62,38 @@ pub struct Report {
     pub hidden: Vec<Hidden>,
     /// The findings, sorted by first location.
     pub findings: Vec<Finding>,
+}
+
+/// A finding's secret as a person reads it on one line: a private key (which may be kilobytes,
+/// with real or escaped line breaks) becomes its type and size, the body staying in the JSON
+/// report; anything else is as it is. The type comes from the key's `-----BEGIN … PRIVATE
+/// KEY-----` line, in the secret or in the text matched around it.
+pub fn secret_for_people<'f>(secret: &'f str, matched: &str) -> std::borrow::Cow<'f, str> {
+    let header = |text: &str| -> Option<String> {
+        let at = text.find("-----BEGIN ")?;
+        let kind = text[at + 11..].split("-----").next()?;
+        kind.ends_with("PRIVATE KEY").then(|| kind.to_string())
+    };
+    let multiline = secret.contains('\n') || secret.contains("\\n");
+    let Some(kind) = header(secret).or_else(|| header(matched).filter(|_| multiline)) else {
+        return secret.into();
+    };
+    let kind = match kind.trim_end_matches("PRIVATE KEY").trim() {
+        "" => "PKCS#8".to_string(),
+        "OPENSSH" => "OpenSSH".to_string(),
+        "ENCRYPTED" => "encrypted PKCS#8".to_string(),
+        other => other.to_string(),
+    };
+    let lines = secret
+        .lines()
+        .count()
+        .max(secret.matches("\\n").count() + 1);
+    format!(
+        "{kind} private key ({}, {}; the body is in --format json)",
+        crate::model::count(lines as u64, "line", "lines"),
+        crate::model::count(secret.len() as u64, "byte", "bytes")
+    )
+    .into()
 }
 
 /// Findings a filter left out of a report: a count and a reason, so that "No secrets found"

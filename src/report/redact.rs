@@ -25,6 +25,22 @@ pub fn mask(secret: &str) -> String {
     format!("{prefix}*****")
 }
 
+/// An AWS access key id (`AKIA…`, `ASIA…`): an identifier, not a secret (AWS documents it as
+/// such), and what every rotation command needs. A lone key id found by its own detector still
+/// has its `secret` masked, but other text that names it (the pair's `access_key_id` field, a
+/// plan's commands) keeps it.
+pub fn is_aws_key_id(text: &str) -> bool {
+    text.len() == 20
+        && [
+            "AKIA", "ASIA", "AIDA", "AROA", "AGPA", "ANPA", "ANVA", "AIPA", "ABIA", "ACCA",
+        ]
+        .iter()
+        .any(|p| text.starts_with(p))
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// Replaces every known secret in a text by its mask.
 pub struct Redactor {
     searcher: Option<AhoCorasick>,
@@ -36,7 +52,7 @@ impl Redactor {
     pub fn new<'s>(secrets: impl IntoIterator<Item = &'s str>) -> Self {
         let mut secrets: Vec<&str> = secrets
             .into_iter()
-            .filter(|s| s.chars().count() >= SHORTEST_SEARCHED)
+            .filter(|s| s.chars().count() >= SHORTEST_SEARCHED && !is_aws_key_id(s))
             .collect();
         secrets.sort_unstable();
         secrets.dedup();

@@ -21,6 +21,7 @@ mod properties;
 mod quality;
 mod remote;
 mod sandbox;
+mod scale;
 mod schema;
 mod servers;
 mod unread;

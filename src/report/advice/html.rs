@@ -46,7 +46,7 @@ pub fn write_html(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             e.priority,
             class(e.urgency),
             esc(e.urgency.label()),
-            esc(&e.secret),
+            esc(&e.secret_shown()),
             e.priority,
             esc(&e.name),
             esc(&e
@@ -71,7 +71,7 @@ pub fn write_html(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(
             out,
             "<p>Secret <code>{}</code>, id <code>{}</code></p>",
-            esc(&e.secret),
+            esc(&e.secret_shown()),
             esc(&e.fingerprint)
         )?;
         writeln!(out, "<p class=\"why\">{}</p>", esc(&e.why))?;

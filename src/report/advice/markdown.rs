@@ -10,7 +10,7 @@
 
 use std::io::Write;
 
-use super::{Entry, Plan};
+use super::{Entry, Plan, PATHS_SHOWN};
 
 /// Writes `plan` as Markdown.
 pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
@@ -33,7 +33,7 @@ pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
             "| {} | {} | {} | {} | {} | {} |",
             e.priority,
             e.urgency.label(),
-            code(&e.secret).replace('|', "\\|"),
+            code(&e.secret_shown()).replace('|', "\\|"),
             text(&e.name),
             e.first_commit
                 .as_ref()
@@ -48,7 +48,7 @@ pub fn write_markdown(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     }
     writeln!(out, "## Taking the secrets out of history\n")?;
     for (i, step) in plan.history.iter().enumerate() {
-        writeln!(out, "{}. {step}", i + 1)?;
+        writeln!(out, "{}", wrap(&format!("{}. {step}", i + 1), "   "))?;
     }
     Ok(())
 }
@@ -61,19 +61,32 @@ fn write_entry(e: &Entry, out: &mut dyn Write) -> std::io::Result<()> {
         text(&e.name),
         e.urgency.label()
     )?;
-    writeln!(out, "- secret: {}", code(&e.secret))?;
-    writeln!(out, "- why here: {}", text(&e.why))?;
+    writeln!(out, "- secret: {}", code(&e.secret_shown()))?;
+    writeln!(
+        out,
+        "{}",
+        wrap(&format!("- why here: {}", text(&e.why)), "  ")
+    )?;
     if !e.paths.is_empty() {
-        let paths: Vec<String> = e.paths.iter().map(|p| text(p)).collect();
-        writeln!(out, "- paths: {}", paths.join(", "))?;
+        writeln!(out, "- paths:")?;
+        for path in e.paths.iter().take(PATHS_SHOWN) {
+            writeln!(out, "  - {}", text(path))?;
+        }
+        if e.paths.len() > PATHS_SHOWN {
+            writeln!(
+                out,
+                "  - and {} more (see the report)",
+                e.paths.len() - PATHS_SHOWN
+            )?;
+        }
     }
     writeln!(out, "- id: {}\n", text(&e.fingerprint))?;
     // The summary, steps and references come from the detector file, written as Markdown.
     if !e.summary.is_empty() {
-        writeln!(out, "{}\n", e.summary)?;
+        writeln!(out, "{}\n", wrap(&e.summary, ""))?;
     }
     for (i, step) in e.steps.iter().enumerate() {
-        writeln!(out, "{}. {step}", i + 1)?;
+        writeln!(out, "{}", wrap(&format!("{}. {step}", i + 1), "   "))?;
     }
     if !e.actions.is_empty() {
         writeln!(out, "\nFor this credential:\n")?;
@@ -101,6 +114,29 @@ fn write_entry(e: &Entry, out: &mut dyn Write) -> std::io::Result<()> {
         }
     }
     writeln!(out)
+}
+
+/// Lines of prose a plan wraps at: a plan is read in terminals and diffs as well as rendered.
+const WIDTH: usize = 100;
+
+/// `prose` wrapped at [`WIDTH`] between words, each continuation line indented by `indent` (so
+/// that it stays in its list item). Markdown joins the lines again when it renders them.
+fn wrap(prose: &str, indent: &str) -> String {
+    let mut out = String::with_capacity(prose.len() + prose.len() / WIDTH * (indent.len() + 1));
+    let mut line = 0;
+    for word in prose.split(' ') {
+        if line > 0 && line + 1 + word.len() > WIDTH {
+            out.push('\n');
+            out.push_str(indent);
+            line = indent.len();
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += word.len();
+    }
+    out
 }
 
 /// Characters that start markup inside a line: HTML and entities, code, emphasis, links and
@@ -145,6 +181,18 @@ pub fn code(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::{code, text};
+
+    #[test]
+    fn prose_wraps_between_words_inside_its_list_item() {
+        let step = format!("1. {}", "word ".repeat(60).trim_end());
+        let wrapped = super::wrap(&step, "   ");
+        assert!(
+            wrapped.lines().all(|l| l.len() <= super::WIDTH),
+            "{wrapped}"
+        );
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("   word")));
+        assert_eq!(wrapped.replace("\n   ", " "), step);
+    }
 
     #[test]
     fn code_spans_hold_any_text() {

@@ -7,7 +7,7 @@
 
 mod html;
 mod markdown;
-mod quote;
+pub mod quote;
 
 use std::cmp::Reverse;
 
@@ -17,6 +17,7 @@ use serde_json::Value;
 pub use html::write_html;
 pub use markdown::write_markdown;
 
+use super::refs::RefKinds;
 use super::{Finding, Report};
 use crate::detectors::DetectorSet;
 use crate::model::CommitInfo;
@@ -63,6 +64,9 @@ pub struct Entry {
     pub family: String,
     /// The secret, masked unless asked otherwise.
     pub secret: String,
+    /// The text matched around it (where a private key's type is).
+    #[serde(skip)]
+    pub matched: String,
     /// Fingerprint (for baselines and allow lists).
     pub fingerprint: String,
     /// Verification outcome.
@@ -73,8 +77,12 @@ pub struct Entry {
     pub first_commit: Option<CommitInfo>,
     /// The most recent commit that (re)introduced it.
     pub last_commit: Option<CommitInfo>,
-    /// Branches and tags that still hold it.
-    pub refs: Vec<String>,
+    /// The refs that still hold it, summarised (`branch main, 9 tags, 1,380 pull-request
+    /// refs`); the report lists every one.
+    pub held_by: String,
+    /// The access key id of an AWS key, which commands need and which is not a secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_id: Option<String>,
     /// How many places hold it.
     pub locations: usize,
     /// Distinct paths that held it.
@@ -88,6 +96,21 @@ pub struct Entry {
     /// Provider documentation.
     pub references: Vec<String>,
 }
+
+impl Entry {
+    /// The secret as the plan shows it on one line (a private key by its type), with the
+    /// access key id where there is one.
+    pub fn secret_shown(&self) -> String {
+        let secret = super::secret_for_people(&self.secret, &self.matched);
+        match &self.key_id {
+            Some(id) => format!("{secret} (key id {id})"),
+            None => secret.into_owned(),
+        }
+    }
+}
+
+/// Paths an entry names at most; the report lists every one.
+pub const PATHS_SHOWN: usize = 10;
 
 /// One step for one credential: words, or a shell command to paste as it stands (every value
 /// from the finding in it is quoted, see `quote`).
@@ -191,7 +214,9 @@ fn entry(finding: &Finding, detectors: &DetectorSet) -> Entry {
         .iter()
         .filter_map(|l| l.path.clone())
         .collect();
-    paths.dedup();
+    // Each path once, in the order history met it (a file rewritten in many commits is one path).
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|p| seen.insert(p.clone()));
     let why = why(finding, urgency, first_commit.as_ref());
     let detector = detectors.get(&finding.detector);
     let advice = detector.map(|d| d.advice.clone()).unwrap_or_default();
@@ -203,12 +228,15 @@ fn entry(finding: &Finding, detectors: &DetectorSet) -> Entry {
         name: finding.name.clone(),
         family: finding.family.clone(),
         secret: finding.secret.clone(),
+        matched: finding.matched.clone(),
         fingerprint: finding.fingerprint.clone(),
         verification: finding.verification.clone(),
         in_head: finding.in_head,
         first_commit,
         last_commit,
-        refs: finding.refs.clone(),
+        held_by: RefKinds::of(&finding.refs).summary(),
+        key_id: (access_key_id(finding) != "<access key id>")
+            .then(|| access_key_id(finding).to_string()),
         locations: finding.locations.len(),
         paths,
         summary: advice.summary,
@@ -253,7 +281,7 @@ fn why(finding: &Finding, urgency: Urgency, first: Option<&CommitInfo>) -> Strin
         parts.push("in an object no ref reaches".to_string());
     }
     if !finding.refs.is_empty() {
-        parts.push(format!("held by {}", finding.refs.join(", ")));
+        parts.push(format!("held by {}", RefKinds::of(&finding.refs).summary()));
     }
     parts.push(format!(
         "{} location{}",
@@ -275,6 +303,29 @@ fn field<'f>(finding: &'f Finding, name: &str) -> Option<&'f str> {
 /// CLI calls for a key id, the command that makes a new Django key. Prose and commands are kept
 /// apart, so that every command block can be pasted as it stands.
 fn actions(finding: &Finding) -> Vec<Action> {
+    let mut out = family_actions(finding);
+    let kinds = RefKinds::of(&finding.refs);
+    let branches = kinds.deletable_branches();
+    if !finding.in_head && !branches.is_empty() && kinds.pull_requests == 0 {
+        let names: Vec<String> = branches
+            .iter()
+            .map(|b| sh(quote::value(Some(b), "<branch>")))
+            .collect();
+        out.push(Action::say(format!(
+            "Only {} still {} it (it is not in HEAD). After rotating, delete {} if no longer needed, here and on every remote:",
+            RefKinds { branches: branches.to_vec(), ..RefKinds::default() }.summary(),
+            if branches.len() == 1 { "holds" } else { "hold" },
+            if branches.len() == 1 { "the branch" } else { "the branches" },
+        )));
+        out.push(Action::run(format!(
+            "git push origin --delete {names}\ngit branch -D {names}",
+            names = names.join(" ")
+        )));
+    }
+    out
+}
+
+fn family_actions(finding: &Finding) -> Vec<Action> {
     match finding.family.as_str() {
         "database" => database_actions(finding),
         "aws" => aws_actions(finding),
