@@ -94,7 +94,7 @@ fn the_plan_puts_live_first_then_head_then_history_and_says_why() {
         .as_str()
         .unwrap()
         .contains("first committed in"));
-    assert!(first["why"].as_str().unwrap().contains("refs/heads/"));
+    assert!(first["why"].as_str().unwrap().contains("held by branch "));
     for entry in plan["entries"].as_array().unwrap() {
         assert!(
             entry["secret"].as_str().unwrap().ends_with("*****"),
