@@ -507,11 +507,25 @@ fn history(args: &ScanArgs) -> anyhow::Result<History> {
     })
 }
 
+/// The progress bar's text: objects done of all, objects/s and MB/s, at most one decimal each;
+/// none while the total is unknown (a `0/0` frame would say the scan had nothing to do).
+fn frame(done: u64, total: u64, bytes: u64, seconds: f64) -> Option<String> {
+    use blobhound::model::words::{byte_rate, rate, thousands};
+    (total > 0).then(|| {
+        format!(
+            "{}/{} objects, {}, {}",
+            thousands(done.min(total)),
+            thousands(total),
+            rate(done, seconds, "objects"),
+            byte_rate(bytes, seconds),
+        )
+    })
+}
+
 /// Draws a progress bar on stderr once the scan has lasted half a second, and only once the
 /// number of objects is known (never a `0/0` frame): objects done of all, objects/s and MB/s
 /// read, with at most one decimal each.
 fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
-    use blobhound::model::words::{byte_rate, rate, thousands};
     let started = std::time::Instant::now();
     let total = loop {
         if finished.load(Ordering::Relaxed) {
@@ -538,19 +552,37 @@ fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
         }
         if !tracing {
             let done = progress.read.objects.load(Ordering::Relaxed);
-            let seconds = started.elapsed().as_secs_f64();
             bar.set_position(done.min(total));
-            bar.set_message(format!(
-                "{}/{} objects, {}, {}",
-                thousands(done.min(total)),
-                thousands(total),
-                rate(done, seconds, "objects"),
-                byte_rate(progress.read.bytes.load(Ordering::Relaxed), seconds),
-            ));
+            if let Some(message) = frame(
+                done,
+                total,
+                progress.read.bytes.load(Ordering::Relaxed),
+                started.elapsed().as_secs_f64(),
+            ) {
+                bar.set_message(message);
+            }
         } else {
             bar.tick();
         }
         std::thread::sleep(Duration::from_millis(100));
     }
     bar.finish_and_clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame;
+
+    #[test]
+    fn the_progress_text_has_sensible_rates_and_no_empty_frame() {
+        assert_eq!(frame(0, 0, 0, 0.3), None);
+        assert_eq!(
+            frame(97_524_209, 120_000_000, 85_300_000, 1.0).as_deref(),
+            Some("97,524,209/120,000,000 objects, 97.5M objects/s, 85.3 MB/s")
+        );
+        assert_eq!(
+            frame(1_500, 1_000, 2_000_000, 2.0).as_deref(),
+            Some("1,000/1,000 objects, 750 objects/s, 1.0 MB/s")
+        );
+    }
 }
