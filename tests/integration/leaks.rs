@@ -406,14 +406,7 @@ fn every_command_of_the_plan_can_be_pasted_into_bash_and_runs_nothing_else() {
             sandbox.password()
         ));
     }
-    let key_id = format!(
-        "AKIA{}",
-        sandbox.random(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-    );
-    let secret = sandbox.random(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    );
+    let (key_id, secret) = sandbox.aws_pair();
     env.push_str(&format!(
         "AWS_ACCESS_KEY_ID={key_id}\nAWS_SECRET_ACCESS_KEY={secret}\n"
     ));

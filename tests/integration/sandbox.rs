@@ -48,6 +48,19 @@ impl Sandbox {
         )
     }
 
+    /// An AWS access key id (`AKIA…`) and its secret access key, of the real shapes.
+    pub fn aws_pair(&mut self) -> (String, String) {
+        let id = format!(
+            "AKIA{}",
+            self.random(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+        );
+        let secret = self.random(
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+            40,
+        );
+        (id, secret)
+    }
+
     /// A bare repository with push options advertised.
     pub fn bare(&self, name: &str) -> PathBuf {
         let path = self.path(name);

@@ -23,14 +23,7 @@ fn big_refs_repo(seed: u64) -> (Sandbox, std::path::PathBuf, String, String) {
             &format!("Settings {i}"),
         );
     }
-    let key_id = format!(
-        "AKIA{}",
-        sandbox.random(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
-    );
-    let secret = sandbox.random(
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
-        40,
-    );
+    let (key_id, secret) = sandbox.aws_pair();
     commit_file(
         &repo,
         "deploy/.env",
