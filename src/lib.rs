@@ -14,6 +14,7 @@
 //!
 //! The binary is a thin layer over these in `cli`.
 
+pub mod audit;
 pub mod baseline;
 pub mod collect;
 pub mod config;

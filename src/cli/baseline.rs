@@ -78,7 +78,7 @@ fn scan_everything(mut args: ScanArgs) -> anyhow::Result<(Report, Fingerprinter)
         report,
         fingerprints,
         ..
-    } = execute(&args)?;
+    } = execute(&args, super::scan::Mode::Scan)?;
     if !report.complete {
         note!("blobhound: warning: the scan was incomplete; the baseline may miss findings");
     }

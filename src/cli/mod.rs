@@ -1,6 +1,7 @@
 //! Command-line definitions, one file per subcommand.
 
 mod advise;
+mod audit;
 mod baseline;
 mod detectors;
 mod fingerprint;
@@ -42,6 +43,9 @@ struct Cli {
 enum Command {
     /// Scan a repository's whole history (every object) or a directory.
     Scan(scan::ScanArgs),
+    /// Audit every repository on a git server: each scanned in full, one finding per secret
+    /// across all of them.
+    Audit(audit::AuditArgs),
     /// List the detectors, or check their examples.
     #[command(subcommand)]
     Detectors(detectors::DetectorsCommand),
@@ -82,6 +86,7 @@ pub fn run() -> anyhow::Result<Status> {
     };
     match cli.command {
         Command::Scan(args) => scan::run(args),
+        Command::Audit(args) => audit::run(args),
         Command::Detectors(command) => detectors::run(command),
         Command::Baseline(command) => baseline::run(command),
         Command::Hook(command) => hook::run(command),

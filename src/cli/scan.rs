@@ -174,6 +174,30 @@ impl ScanArgs {
 }
 
 pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
+    run_mode(args, Mode::Scan)
+}
+
+/// What a run covers: the target (`scan`), or every repository under it (`audit`).
+#[derive(Debug, Clone, Copy)]
+pub enum Mode<'m> {
+    /// One repository or directory.
+    Scan,
+    /// Every repository under the target, or those a list names.
+    Audit(&'m AuditSpec),
+}
+
+/// What `audit` adds to a scan's options.
+#[derive(Debug, Clone, Default)]
+pub struct AuditSpec {
+    /// Audit the repositories this file lists instead of those under the target.
+    pub repos: Option<PathBuf>,
+    /// Leave out GitLab's `.wiki.git` and `.design.git` repositories.
+    pub skip_gitlab_companions: bool,
+}
+
+/// Runs a scan or an audit and writes its report: filters, verification, output and exit
+/// status are the same for both.
+pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
     if args.fail_on == FailOn::Live && !args.verify {
         anyhow::bail!("--fail-on live needs --verify");
     }
@@ -182,7 +206,7 @@ pub fn run(args: ScanArgs) -> anyhow::Result<Status> {
         mut report,
         fingerprints,
         config,
-    } = execute(&args)?;
+    } = execute(&args, mode)?;
     // Findings left out of the output; their secrets are still masked wherever they appear in
     // what is shown (a commit summary, a path) under --redact.
     let mut dropped = Vec::new();
@@ -373,8 +397,15 @@ pub struct Executed {
 
 /// Loads the detectors and runs the scan that `args` describe, with a progress bar on a terminal.
 /// Each option is the flag's, else the config's, else the default.
-pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
-    let (config, from_repository) = find_config(args)?;
+pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
+    let (config, from_repository) = match mode {
+        Mode::Scan => find_config(args)?,
+        // A server's storage root is not a repository: its config is the admin's --config.
+        Mode::Audit(_) => match &args.config {
+            Some(path) => (Config::load(path)?, false),
+            None => (Config::default(), false),
+        },
+    };
     let threads = threads(args.threads)?;
     // A second initialisation keeps the first pool; that is harmless.
     let _ = rayon::ThreadPoolBuilder::new()
@@ -403,6 +434,47 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
     selftest::check_user_detectors(&engine)?;
     let fingerprints = args.fingerprints.fingerprinter()?;
 
+    let min_confidence = args
+        .confidence
+        .map(Confidence::from)
+        .or(config.scan.confidence)
+        .unwrap_or(Confidence::Medium);
+    if let Mode::Audit(spec) = mode {
+        if args.range.is_some() || args.since.is_some() || args.keep_clone.is_some() {
+            anyhow::bail!("audit reads every object of every repository: --range, --since and --keep-clone are for scan");
+        }
+        let options = blobhound::audit::AuditOptions {
+            scan: ScanOptions {
+                target: args.target.clone(),
+                history: History::All,
+                threads,
+                limits: args.limits.limits(args.scan_binary),
+                findings: FindingOptions {
+                    min_confidence,
+                    fingerprints: fingerprints.clone(),
+                },
+            },
+            discover: blobhound::audit::discover::DiscoverOptions {
+                skip_gitlab_companions: spec.skip_gitlab_companions,
+            },
+        };
+        let from = match &spec.repos {
+            Some(list) => blobhound::audit::Repositories::Listed(list),
+            None => blobhound::audit::Repositories::Under(&args.target),
+        };
+        let done = std::sync::atomic::AtomicU64::new(0);
+        let audited = blobhound::audit::audit(from, &options, &engine, &done)?;
+        note!(
+            "blobhound: audited {}",
+            count(audited.repositories as u64, "repository", "repositories")
+        );
+        return Ok(Executed {
+            engine,
+            report: audited.report,
+            fingerprints,
+            config,
+        });
+    }
     let given = args.target.to_string_lossy().into_owned();
     let mirror = if remote::is_url(&given) {
         note!(
@@ -428,11 +500,7 @@ pub fn execute(args: &ScanArgs) -> anyhow::Result<Executed> {
         threads,
         limits: args.limits.limits(args.scan_binary),
         findings: FindingOptions {
-            min_confidence: args
-                .confidence
-                .map(Confidence::from)
-                .or(config.scan.confidence)
-                .unwrap_or(Confidence::Medium),
+            min_confidence,
             fingerprints: fingerprints.clone(),
         },
     };

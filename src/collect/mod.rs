@@ -190,6 +190,7 @@ impl<'e> Collector<'e> {
             let mut skipped = lock(&self.unread_parts);
             for part in scanned.unread {
                 skipped.push(Skipped {
+                    repository: None,
                     blob: id.to_string(),
                     reason: part.reason,
                     path: path.map(str::to_string),
@@ -298,6 +299,7 @@ impl<'e> Collector<'e> {
         size: Option<u64>,
     ) {
         lock(&self.skipped).push(Skipped {
+            repository: None,
             blob,
             reason,
             path: None,

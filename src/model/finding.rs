@@ -98,6 +98,9 @@ impl Source {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Location {
     /// The blob holding it (for a message, the commit or tag object).
+    /// The repository holding it, in a server-wide audit (`ops/svc3`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     pub blob: Oid,
     /// Its path, when some tree names the blob.
     pub path: Option<String>,
@@ -129,7 +132,10 @@ impl Location {
     /// decodings that the path does not show.
     pub fn describe(&self) -> String {
         let path = self.path.as_deref().unwrap_or("(no path: blob in no tree)");
-        let mut out = self.origin.member_path(path);
+        let mut out = match &self.repository {
+            Some(repository) => format!("{repository}: {}", self.origin.member_path(path)),
+            None => self.origin.member_path(path),
+        };
         match &self.origin.cell {
             Some(cell) => {
                 out.push_str(&format!(" table {} column {}", cell.table, cell.column));

@@ -80,6 +80,9 @@ impl Coverage {
 /// An object the scan passed over, and why.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Skipped {
+    /// The repository holding it, in a server-wide audit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// The object id (or, for a directory scan, the file path).
     pub blob: String,
     /// Why it was skipped.

@@ -309,12 +309,8 @@ fn write_summary(report: &Report, style: Style, out: &mut dyn Write) -> std::io:
         };
         writeln!(
             out,
-            "Next: the rotation plan, with the exact commands: blobhound scan {} --format json -o \
-             report.json && blobhound advise report.json{verify}",
-            {
-                use crate::report::advice::quote;
-                quote::sh(quote::value(Some(&report.target), "REPO"))
-            }
+            "Next: the rotation plan, with the exact commands: run this again with --format json \
+             -o report.json, then blobhound advise report.json{verify}"
         )?;
     }
     for hidden in &report.hidden {

@@ -282,6 +282,7 @@ pub fn build_findings(
             finding.in_head |= attribution.present(&blob);
             for place in blob_places {
                 finding.locations.push(Location {
+                    repository: None,
                     blob: blob.into(),
                     path: place.path,
                     line: m.line,

@@ -200,6 +200,7 @@ mod tests {
             "repo",
             crate::model::Counts::default(),
             vec![Skipped {
+                repository: None,
                 blob: "b".into(),
                 reason: crate::model::SkipReason::TooLarge,
                 path: None,

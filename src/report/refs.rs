@@ -22,19 +22,24 @@ impl RefKinds {
     /// Sorts `refs` (full names, as reports carry them).
     pub fn of(refs: &[String]) -> RefKinds {
         let mut kinds = RefKinds::default();
-        for name in refs {
+        for full in refs {
+            // A server-wide audit prefixes each ref with its repository: `ops/svc1:refs/heads/main`.
+            let (repository, name) = match full.split_once(":refs/") {
+                Some((repository, rest)) => (format!("{repository}:"), format!("refs/{rest}")),
+                None => (String::new(), full.clone()),
+            };
             if let Some(branch) = name.strip_prefix("refs/heads/") {
-                kinds.branches.push(branch.to_string());
+                kinds.branches.push(format!("{repository}{branch}"));
             } else if let Some(branch) = name.strip_prefix("refs/remotes/") {
                 if !branch.ends_with("/HEAD") {
-                    kinds.branches.push(branch.to_string());
+                    kinds.branches.push(format!("{repository}{branch}"));
                 }
             } else if let Some(tag) = name.strip_prefix("refs/tags/") {
-                kinds.tags.push(tag.to_string());
+                kinds.tags.push(format!("{repository}{tag}"));
             } else if name.starts_with("refs/pull/") || name.starts_with("refs/merge-requests/") {
                 kinds.pull_requests += 1;
             } else {
-                kinds.other.push(name.clone());
+                kinds.other.push(full.clone());
             }
         }
         // The default branch, when it is among them, is named first.
@@ -85,7 +90,9 @@ impl RefKinds {
     /// of branches is in shared history, and deleting branches is not the remedy).
     pub fn deletable_branches(&self) -> &[String] {
         const AT_MOST: usize = 5;
-        if self.branches.len() <= AT_MOST {
+        // In an audit each branch is in its own repository, and one command cannot delete them.
+        let one_repository = !self.branches.iter().any(|b| b.contains(':'));
+        if self.branches.len() <= AT_MOST && one_repository {
             &self.branches
         } else {
             &[]
@@ -116,6 +123,19 @@ mod tests {
             "branch main, 2 other branches, 9 tags, 1,380 pull-request refs"
         );
         assert!(kinds.deletable_branches().contains(&"feature".to_string()));
+    }
+
+    #[test]
+    fn an_audits_refs_keep_their_repository() {
+        let kinds = RefKinds::of(&names(&[
+            "ops/svc1:refs/heads/main",
+            "ops/svc2:refs/heads/main",
+            "ops/svc2:refs/pull/4/head",
+        ]));
+        assert_eq!(
+            kinds.summary(),
+            "branch ops/svc1:main, 1 other branch, 1 pull-request ref"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod accuracy;
 mod advise;
+mod audit;
 mod broken_repos;
 mod cli;
 mod config;

@@ -67,6 +67,17 @@ fn write_entry(e: &Entry, out: &mut dyn Write) -> std::io::Result<()> {
         "{}",
         wrap(&format!("- why here: {}", text(&e.why)), "  ")
     )?;
+    if !e.repositories.is_empty() {
+        let names: Vec<String> = e.repositories.iter().map(|r| text(r)).collect();
+        writeln!(
+            out,
+            "{}",
+            wrap(
+                &format!("- repositories ({}): {}", names.len(), names.join(", ")),
+                "  "
+            )
+        )?;
+    }
     if !e.paths.is_empty() {
         writeln!(out, "- paths:")?;
         for path in e.paths.iter().take(PATHS_SHOWN) {

@@ -87,6 +87,9 @@ pub struct Entry {
     pub locations: usize,
     /// Distinct paths that held it.
     pub paths: Vec<String>,
+    /// In a server-wide audit, every repository that holds it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub repositories: Vec<String>,
     /// What the secret grants.
     pub summary: String,
     /// The detector's rotation steps.
@@ -217,6 +220,13 @@ fn entry(finding: &Finding, detectors: &DetectorSet) -> Entry {
     // Each path once, in the order history met it (a file rewritten in many commits is one path).
     let mut seen = std::collections::HashSet::new();
     paths.retain(|p| seen.insert(p.clone()));
+    let mut repositories: Vec<String> = finding
+        .locations
+        .iter()
+        .filter_map(|l| l.repository.clone())
+        .collect();
+    repositories.sort();
+    repositories.dedup();
     let why = why(finding, urgency, first_commit.as_ref());
     let detector = detectors.get(&finding.detector);
     let advice = detector.map(|d| d.advice.clone()).unwrap_or_default();
@@ -239,6 +249,7 @@ fn entry(finding: &Finding, detectors: &DetectorSet) -> Entry {
             .then(|| access_key_id(finding).to_string()),
         locations: finding.locations.len(),
         paths,
+        repositories,
         summary: advice.summary,
         steps: advice.steps,
         actions: actions(finding),
