@@ -46,6 +46,7 @@ pub fn audit(
     engine: &Engine,
     done: &std::sync::atomic::AtomicU64,
 ) -> Result<Audit> {
+    let started = std::time::Instant::now();
     let (target, discovery) = match from {
         Repositories::Under(root) => (
             root.display().to_string(),
@@ -77,6 +78,8 @@ pub fn audit(
         repositories: scanned.len(),
         report: merge(&target, scanned),
     };
+    audit.report.stats.duration_ms =
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     for problem in unreadable {
         audit.report.complete = false;
         audit.report.warnings.push(format!(
