@@ -10,6 +10,7 @@ pub mod discover;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
 
@@ -38,13 +39,22 @@ pub enum Repositories<'p> {
     Listed(&'p Path),
 }
 
+/// Counters a progress display polls while an audit runs.
+#[derive(Debug, Default)]
+pub struct AuditProgress {
+    /// Repositories found (0 until discovery has finished).
+    pub total: AtomicU64,
+    /// Repositories finished.
+    pub done: AtomicU64,
+}
+
 /// Audits every repository `from` names, several at once within the scan's threads, and merges
-/// their reports. `done` counts the repositories finished, for a progress display.
+/// their reports, counting in `progress`.
 pub fn audit(
     from: Repositories<'_>,
     options: &AuditOptions,
     engine: &Engine,
-    done: &std::sync::atomic::AtomicU64,
+    progress: &AuditProgress,
 ) -> Result<Audit> {
     let started = std::time::Instant::now();
     let (target, discovery) = match from {
@@ -58,6 +68,9 @@ pub fn audit(
         repositories,
         unreadable,
     } = discovery;
+    progress
+        .total
+        .store(repositories.len() as u64, Ordering::Relaxed);
     // Many small repositories: one each per thread. Few large ones: their threads inside.
     let per_repository = (options.scan.threads / repositories.len().max(1)).max(1);
     let scanned: Vec<(Found, Result<Report>)> = repositories
@@ -70,7 +83,7 @@ pub fn audit(
                 ..options.scan.clone()
             };
             let report = pipeline::scan(&scan, engine, &ScanProgress::default());
-            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            progress.done.fetch_add(1, Ordering::Relaxed);
             (found, report)
         })
         .collect();

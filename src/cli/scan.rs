@@ -2,7 +2,7 @@
 
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -462,8 +462,17 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
             Some(list) => blobhound::audit::Repositories::Listed(list),
             None => blobhound::audit::Repositories::Under(&args.target),
         };
-        let done = std::sync::atomic::AtomicU64::new(0);
-        let audited = blobhound::audit::audit(from, &options, &engine, &done)?;
+        let progress = blobhound::audit::AuditProgress::default();
+        let show_progress = !args.no_progress && std::io::stderr().is_terminal();
+        let finished = AtomicBool::new(false);
+        let audited = std::thread::scope(|scope| {
+            if show_progress {
+                scope.spawn(|| draw_audit_progress(&progress, &finished));
+            }
+            let result = blobhound::audit::audit(from, &options, &engine, &progress);
+            finished.store(true, Ordering::Relaxed);
+            result
+        })?;
         note!(
             "blobhound: audited {}",
             count(audited.repositories as u64, "repository", "repositories")
@@ -590,20 +599,56 @@ fn frame(done: u64, total: u64, bytes: u64, seconds: f64) -> Option<String> {
     })
 }
 
+/// Waits until `total` is known and half a second has passed (a quick run draws nothing);
+/// `None` when the run finished first.
+fn wait_for_total(total: &AtomicU64, finished: &AtomicBool) -> Option<u64> {
+    let started = std::time::Instant::now();
+    loop {
+        if finished.load(Ordering::Relaxed) {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let total = total.load(Ordering::Relaxed);
+        if total > 0 && started.elapsed() >= Duration::from_millis(500) {
+            return Some(total);
+        }
+    }
+}
+
+/// One progress bar for a whole audit: repositories done of all, once discovery has counted
+/// them and the audit has lasted half a second.
+fn draw_audit_progress(progress: &blobhound::audit::AuditProgress, finished: &AtomicBool) {
+    let started = std::time::Instant::now();
+    let Some(total) = wait_for_total(&progress.total, finished) else {
+        return;
+    };
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("auditing [{bar:30}] {msg} eta {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    while !finished.load(Ordering::Relaxed) {
+        let done = progress.done.load(Ordering::Relaxed).min(total);
+        bar.set_position(done);
+        bar.set_message(format!(
+            "{}/{} repositories, {}",
+            blobhound::model::thousands(done),
+            blobhound::model::thousands(total),
+            blobhound::model::words::rate(done, started.elapsed().as_secs_f64(), "repositories"),
+        ));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    bar.finish_and_clear();
+}
+
 /// Draws a progress bar on stderr once the scan has lasted half a second, and only once the
 /// number of objects is known (never a `0/0` frame): objects done of all, objects/s and MB/s
 /// read, with at most one decimal each.
 fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
     let started = std::time::Instant::now();
-    let total = loop {
-        if finished.load(Ordering::Relaxed) {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-        let total = progress.total.load(Ordering::Relaxed);
-        if total > 0 && started.elapsed() >= Duration::from_millis(500) {
-            break total;
-        }
+    let Some(total) = wait_for_total(&progress.total, finished) else {
+        return;
     };
     let bar = indicatif::ProgressBar::new(total);
     bar.set_style(
