@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::baseline::AllowList;
+use crate::detectors::DetectorSet;
 use crate::error::{Error, Result};
 use crate::model::{Confidence, Finding, Fingerprinter};
 use crate::report::exclude::{self, PathGlobs};
@@ -190,6 +191,29 @@ impl Config {
             "with allowed fingerprints (allow.fingerprints)",
         );
         Ok(dropped)
+    }
+
+    /// The confidence floor of a run: the flag's, else this config's, else medium.
+    pub fn min_confidence(&self, flag: Option<Confidence>) -> Confidence {
+        flag.or(self.scan.confidence).unwrap_or(Confidence::Medium)
+    }
+
+    /// Adds to `set` the detectors of this config's folders (confined to the repository when
+    /// the config came from it, see [`Config::detector_dirs`]), then those of `flag`'s folder
+    /// (`--detectors`).
+    pub fn add_detectors(
+        &self,
+        set: &mut DetectorSet,
+        confine: bool,
+        flag: Option<&Path>,
+    ) -> Result<()> {
+        for dir in self.detector_dirs(confine)? {
+            set.extend_from_dir(&dir)?;
+        }
+        if let Some(dir) = flag {
+            set.extend_from_dir(dir)?;
+        }
+        Ok(())
     }
 
     /// The detector folders, resolved against the config's folder. With `confine` (a config

@@ -143,7 +143,6 @@ fn merge(target: &str, scanned: Vec<(Found, Result<Report>)>) -> Report {
         stats.blobs_scanned += report.stats.blobs_scanned;
         stats.bytes_scanned += report.stats.bytes_scanned;
         stats.bytes_decoded += report.stats.bytes_decoded;
-        stats.blobs_skipped += report.stats.blobs_skipped;
         stats.commits += report.stats.commits;
         stats.content_ms += report.stats.content_ms;
         stats.history_ms += report.stats.history_ms;

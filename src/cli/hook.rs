@@ -151,23 +151,14 @@ fn setup(common: &CommonArgs, home: Option<ConfigHome>) -> anyhow::Result<HookSe
         ),
     };
     let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
-    for dir in config.detector_dirs(confine)? {
-        set.extend_from_dir(&dir)?;
-    }
-    if let Some(dir) = &common.detectors {
-        set.extend_from_dir(dir)?;
-    }
+    config.add_detectors(&mut set, confine, common.detectors.as_deref())?;
     let engine = Engine::new(set)?;
     selftest::check_user_detectors(&engine)?;
     Ok(HookSetup {
         engine,
         limits: common.limits.limits(true),
         findings: FindingOptions {
-            min_confidence: common
-                .confidence
-                .map(Into::into)
-                .or(config.scan.confidence)
-                .unwrap_or(blobhound::model::Confidence::Medium),
+            min_confidence: config.min_confidence(common.confidence.map(Into::into)),
             fingerprints: common.fingerprints.fingerprinter()?,
         },
         config,

@@ -207,6 +207,8 @@ pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
         fingerprints,
         config,
     } = execute(&args, mode)?;
+    // Notes a human report prints itself go to stderr beside a machine-readable one.
+    let machine_format = !matches!(args.format, None | Some(Format::Human));
     // Findings left out of the output; their secrets are still masked wherever they appear in
     // what is shown (a commit summary, a path) under --redact.
     let mut dropped = Vec::new();
@@ -311,7 +313,7 @@ pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
     let written = written.and_then(|()| file.map_or(Ok(()), OutputFile::commit));
     let status = settle(written, status)?;
 
-    if !matches!(args.format, None | Some(Format::Human)) || args.advice {
+    if machine_format || args.advice {
         for hidden in &report.hidden {
             note!(
                 "blobhound: {} not shown: {}",
@@ -321,8 +323,7 @@ pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
         }
     }
     let unread: Vec<_> = report.unread().collect();
-    if !report.complete && !unread.is_empty() && !matches!(args.format, None | Some(Format::Human))
-    {
+    if !report.complete && !unread.is_empty() && machine_format {
         note!(
             "blobhound: scan incomplete: {} not read (see \"skipped\")",
             count_was(unread.len() as u64, "object", "objects")
@@ -331,7 +332,7 @@ pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
             note!("blobhound:   {}", skipped.describe());
         }
     }
-    if !matches!(args.format, None | Some(Format::Human)) || args.advice {
+    if machine_format || args.advice {
         for warning in &report.warnings {
             note!("blobhound: warning: {warning}");
         }
@@ -413,12 +414,7 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
         .build_global();
 
     let mut set = DetectorSet::builtin().context("loading built-in detectors")?;
-    for dir in config.detector_dirs(from_repository)? {
-        set.extend_from_dir(&dir)?;
-    }
-    if let Some(dir) = &args.detectors {
-        set.extend_from_dir(dir)?;
-    }
+    config.add_detectors(&mut set, from_repository, args.detectors.as_deref())?;
     let pick = |flag: &Vec<String>, configured: &Vec<String>| {
         if flag.is_empty() {
             configured.clone()
@@ -434,26 +430,23 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
     selftest::check_user_detectors(&engine)?;
     let fingerprints = args.fingerprints.fingerprinter()?;
 
-    let min_confidence = args
-        .confidence
-        .map(Confidence::from)
-        .or(config.scan.confidence)
-        .unwrap_or(Confidence::Medium);
+    // What every scan of this run shares; the target and history are the mode's.
+    let scan_options = |target: PathBuf, history: History| ScanOptions {
+        target,
+        history,
+        threads,
+        limits: args.limits.limits(args.scan_binary),
+        findings: FindingOptions {
+            min_confidence: config.min_confidence(args.confidence.map(Confidence::from)),
+            fingerprints: fingerprints.clone(),
+        },
+    };
     if let Mode::Audit(spec) = mode {
         if args.range.is_some() || args.since.is_some() || args.keep_clone.is_some() {
             anyhow::bail!("audit reads every object of every repository: --range, --since and --keep-clone are for scan");
         }
         let options = blobhound::audit::AuditOptions {
-            scan: ScanOptions {
-                target: args.target.clone(),
-                history: History::All,
-                threads,
-                limits: args.limits.limits(args.scan_binary),
-                findings: FindingOptions {
-                    min_confidence,
-                    fingerprints: fingerprints.clone(),
-                },
-            },
+            scan: scan_options(args.target.clone(), History::All),
             discover: blobhound::audit::discover::DiscoverOptions {
                 skip_gitlab_companions: spec.skip_gitlab_companions,
             },
@@ -463,16 +456,11 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
             None => blobhound::audit::Repositories::Under(&args.target),
         };
         let progress = blobhound::audit::AuditProgress::default();
-        let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-        let finished = AtomicBool::new(false);
-        let audited = std::thread::scope(|scope| {
-            if show_progress {
-                scope.spawn(|| draw_audit_progress(&progress, &finished));
-            }
-            let result = blobhound::audit::audit(from, &options, &engine, &progress);
-            finished.store(true, Ordering::Relaxed);
-            result
-        })?;
+        let audited = with_progress(
+            args,
+            |finished| draw_audit_progress(&progress, finished),
+            || blobhound::audit::audit(from, &options, &engine, &progress),
+        )?;
         note!(
             "blobhound: audited {}",
             count(audited.repositories as u64, "repository", "repositories")
@@ -501,31 +489,19 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
         }
         None
     };
-    let options = ScanOptions {
-        target: mirror
+    let options = scan_options(
+        mirror
             .as_ref()
             .map_or_else(|| args.target.clone(), |m| m.path().to_path_buf()),
-        history: history(args)?,
-        threads,
-        limits: args.limits.limits(args.scan_binary),
-        findings: FindingOptions {
-            min_confidence,
-            fingerprints: fingerprints.clone(),
-        },
-    };
+        history(args)?,
+    );
 
     let progress = ScanProgress::default();
-    let show_progress = !args.no_progress && std::io::stderr().is_terminal();
-    let finished = AtomicBool::new(false);
-    let report = std::thread::scope(|scope| {
-        if show_progress {
-            scope.spawn(|| draw_progress(&progress, &finished));
-        }
-        let result = scan(&options, &engine, &progress);
-        finished.store(true, Ordering::Relaxed);
-        result
-    })?;
-    let mut report = report;
+    let mut report = with_progress(
+        args,
+        |finished| draw_progress(&progress, finished),
+        || scan(&options, &engine, &progress),
+    )?;
     if mirror.is_some() {
         report.target = remote::display_url(&given);
     }
@@ -599,6 +575,38 @@ fn frame(done: u64, total: u64, bytes: u64, seconds: f64) -> Option<String> {
     })
 }
 
+/// Runs `work` while `draw` shows its progress on stderr (a terminal, without --no-progress),
+/// and stops the drawing when the work is done.
+fn with_progress<T>(
+    args: &ScanArgs,
+    draw: impl FnOnce(&AtomicBool) + Send,
+    work: impl FnOnce() -> T,
+) -> T {
+    let show = !args.no_progress && std::io::stderr().is_terminal();
+    let finished = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        if show {
+            scope.spawn(|| draw(&finished));
+        }
+        let result = work();
+        finished.store(true, Ordering::Relaxed);
+        result
+    })
+}
+
+/// A progress bar of `total` steps, labelled.
+fn progress_bar(total: u64, label: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::new(total);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{label} [{{bar:30}}] {{msg}} eta {{eta}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
 /// Waits until `total` is known and half a second has passed (a quick run draws nothing);
 /// `None` when the run finished first.
 fn wait_for_total(total: &AtomicU64, finished: &AtomicBool) -> Option<u64> {
@@ -622,12 +630,7 @@ fn draw_audit_progress(progress: &blobhound::audit::AuditProgress, finished: &At
     let Some(total) = wait_for_total(&progress.total, finished) else {
         return;
     };
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("auditing [{bar:30}] {msg} eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(total, "auditing");
     while !finished.load(Ordering::Relaxed) {
         let done = progress.done.load(Ordering::Relaxed).min(total);
         bar.set_position(done);
@@ -650,12 +653,7 @@ fn draw_progress(progress: &ScanProgress, finished: &AtomicBool) {
     let Some(total) = wait_for_total(&progress.total, finished) else {
         return;
     };
-    let bar = indicatif::ProgressBar::new(total);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("reading objects [{bar:30}] {msg} eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-            .progress_chars("=> "),
-    );
+    let bar = progress_bar(total, "reading objects");
     let mut tracing = false;
     while !finished.load(Ordering::Relaxed) {
         if !tracing && progress.phase.load(Ordering::Relaxed) == PHASE_HISTORY {

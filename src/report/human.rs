@@ -124,12 +124,9 @@ fn write_finding(
         "in an object no ref reaches (still in the object database)".to_string()
     };
     writeln!(out, "  status   {state}")?;
-    if !finding.in_head && !kinds.deletable_branches().is_empty() && kinds.pull_requests == 0 {
-        let names: Vec<&str> = kinds
-            .deletable_branches()
-            .iter()
-            .map(String::as_str)
-            .collect();
+    let deletable = kinds.deletable_branches(finding.in_head);
+    if !deletable.is_empty() {
+        let names: Vec<&str> = deletable.iter().map(String::as_str).collect();
         writeln!(
             out,
             "  branch   if {} no longer needed, delete {}: git push origin --delete {}",

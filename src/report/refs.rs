@@ -85,14 +85,15 @@ impl RefKinds {
         parts.join(", ")
     }
 
-    /// The local branches that alone keep a secret no longer at HEAD, to delete if unneeded:
-    /// every branch that holds it, when there are few enough to name (a secret held by dozens
-    /// of branches is in shared history, and deleting branches is not the remedy).
-    pub fn deletable_branches(&self) -> &[String] {
+    /// The branches that alone keep a secret no longer at HEAD (`in_head` false), to delete
+    /// if unneeded: every branch that holds it, when there are few enough to name (a secret
+    /// held by dozens of branches is in shared history, and deleting branches is not the
+    /// remedy) and no pull-request ref holds it too (the host keeps those).
+    pub fn deletable_branches(&self, in_head: bool) -> &[String] {
         const AT_MOST: usize = 5;
         // In an audit each branch is in its own repository, and one command cannot delete them.
         let one_repository = !self.branches.iter().any(|b| b.contains(':'));
-        if self.branches.len() <= AT_MOST && one_repository {
+        if !in_head && self.pull_requests == 0 && self.branches.len() <= AT_MOST && one_repository {
             &self.branches
         } else {
             &[]
@@ -122,7 +123,16 @@ mod tests {
             kinds.summary(),
             "branch main, 2 other branches, 9 tags, 1,380 pull-request refs"
         );
-        assert!(kinds.deletable_branches().contains(&"feature".to_string()));
+        // Pull-request refs keep it whatever branches are deleted.
+        assert!(kinds.deletable_branches(false).is_empty());
+        let branches_only = RefKinds::of(&refs[..12]);
+        assert!(branches_only
+            .deletable_branches(false)
+            .contains(&"feature".to_string()));
+        assert!(
+            branches_only.deletable_branches(true).is_empty(),
+            "still at HEAD"
+        );
     }
 
     #[test]
@@ -155,6 +165,6 @@ mod tests {
                 .map(|i| format!("refs/heads/b{i}"))
                 .collect::<Vec<_>>(),
         );
-        assert!(many.deletable_branches().is_empty());
+        assert!(many.deletable_branches(false).is_empty());
     }
 }

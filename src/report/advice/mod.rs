@@ -316,8 +316,8 @@ fn field<'f>(finding: &'f Finding, name: &str) -> Option<&'f str> {
 fn actions(finding: &Finding) -> Vec<Action> {
     let mut out = family_actions(finding);
     let kinds = RefKinds::of(&finding.refs);
-    let branches = kinds.deletable_branches();
-    if !finding.in_head && !branches.is_empty() && kinds.pull_requests == 0 {
+    let branches = kinds.deletable_branches(finding.in_head);
+    if !branches.is_empty() {
         let names: Vec<String> = branches
             .iter()
             .map(|b| sh(quote::value(Some(b), "<branch>")))
