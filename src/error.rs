@@ -56,6 +56,18 @@ pub enum Error {
     /// Reading the repository's refs or commit graph failed as a whole (single objects never do this).
     #[error("{0}")]
     Git(String),
+    /// An audit's state (its SQLite file or PostgreSQL database) could not be opened, read or
+    /// written. The message is the context; the database's own words are the source.
+    #[error("{store}: {message}")]
+    State {
+        /// The state, as a person names it (a path, or a URL without its password).
+        store: String,
+        /// What went wrong, or what was being done.
+        message: String,
+        /// The database's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
 }
 
 impl Error {

@@ -7,17 +7,25 @@
 //! makes the report incomplete, and leaves the rest of the audit to go on.
 
 pub mod discover;
+pub mod shard;
+pub mod snapshot;
+pub mod state;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
 use self::discover::{DiscoverOptions, Discovery, Found};
-use crate::error::Result;
-use crate::model::{count, Finding};
-use crate::pipeline::{self, History, ScanOptions, ScanProgress};
+use self::shard::Shard;
+use self::state::{Access, Entry, State, Summary};
+use crate::collect::known::KnownObjects;
+use crate::error::{Error, Result};
+use crate::model::{count, hex, Finding};
+use crate::objects::repository;
+use crate::pipeline::{history, ScanOptions, ScanProgress};
 use crate::report::{Report, Stats};
 use crate::scan::Engine;
 
@@ -28,6 +36,10 @@ pub struct AuditOptions {
     pub scan: ScanOptions,
     /// Which repositories discovery keeps.
     pub discover: DiscoverOptions,
+    /// Only this share of the repositories.
+    pub shard: Option<Shard>,
+    /// Where the state is kept (a SQLite file's path or a `postgres://` URL), if anywhere.
+    pub state: Option<String>,
 }
 
 /// Where the repositories come from.
@@ -48,8 +60,39 @@ pub struct AuditProgress {
     pub done: AtomicU64,
 }
 
-/// Audits every repository `from` names, several at once within the scan's threads, and merges
-/// their reports, counting in `progress`.
+/// A finished audit.
+#[derive(Debug)]
+pub struct Audit {
+    /// Repositories found and scanned (or tried), in this run's share.
+    pub repositories: usize,
+    /// Of those, how many the state showed unchanged, whose recorded report was taken as it is.
+    pub unchanged: usize,
+    /// The merged report.
+    pub report: Report,
+}
+
+/// The digest of everything that decides what a scan finds: the program, the detector set, the
+/// limits, the confidence floor and the fingerprint scheme. A state recorded under another digest
+/// is rescanned in full.
+pub fn settings_digest(engine: &Engine, scan: &ScanOptions) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        concat!("blobhound ", env!("CARGO_PKG_VERSION")).to_string(),
+        engine.set().digest(),
+        format!("{:?}", scan.limits),
+        scan.findings.min_confidence.as_str().to_string(),
+        scan.findings.fingerprints.scheme(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hex(&hasher.finalize())
+}
+
+/// Audits every repository `from` names (in `options.shard`'s share), several at once within the
+/// scan's threads, and merges their reports, counting in `progress`. With a state, unchanged
+/// repositories are taken from it, changed ones have only their new objects read, and each is
+/// recorded as it finishes.
 pub fn audit(
     from: Repositories<'_>,
     options: &AuditOptions,
@@ -65,31 +108,88 @@ pub fn audit(
         Repositories::Listed(file) => (file.display().to_string(), discover::from_list(file)?),
     };
     let Discovery {
-        repositories,
+        mut repositories,
         unreadable,
     } = discovery;
+    if let Some(shard) = options.shard {
+        repositories.retain(|found| shard.holds(&found.name));
+    }
+    let mut warnings = Vec::new();
+    let recorder = match &options.state {
+        None => None,
+        Some(spec) => {
+            outside_what_is_audited(spec, from, &repositories)?;
+            match Recorder::open(spec, settings_digest(engine, &options.scan)) {
+                Ok(recorder) => Some(recorder),
+                Err(e) => {
+                    warnings.push(format!(
+                        "{}; the state was neither read nor written, and this audit is not \
+                         recorded in it",
+                        chain(&e)
+                    ));
+                    None
+                }
+            }
+        }
+    };
     progress
         .total
         .store(repositories.len() as u64, Ordering::Relaxed);
     // Many small repositories: one each per thread. Few large ones: their threads inside.
     let per_repository = (options.scan.threads / repositories.len().max(1)).max(1);
-    let scanned: Vec<(Found, Result<Report>)> = repositories
-        .into_par_iter()
+    let scan = ScanOptions {
+        threads: per_repository,
+        ..options.scan.clone()
+    };
+    let audited: Vec<Audited> = repositories
+        .par_iter()
         .map(|found| {
-            let scan = ScanOptions {
-                target: found.path.clone(),
-                history: History::All,
-                threads: per_repository,
-                ..options.scan.clone()
-            };
-            let report = pipeline::scan(&scan, engine, &ScanProgress::default());
+            let audited = audit_one(found, &scan, engine, recorder.as_ref());
             progress.done.fetch_add(1, Ordering::Relaxed);
-            (found, report)
+            audited
         })
         .collect();
+    let unchanged = audited.iter().filter(|a| a.unchanged).count();
+    let mut unrecorded = 0u64;
+    for a in &audited {
+        if let Some(why) = &a.unrecorded {
+            unrecorded += 1;
+            if unrecorded <= 3 {
+                warnings.push(format!("{}: audited but not recorded: {why}", a.name));
+            }
+        }
+    }
+    if unrecorded > 0 {
+        warnings.push(format!(
+            "{} not recorded in the state: the next run audits them again",
+            count(unrecorded, "repository was", "repositories were")
+        ));
+    }
+    if let Some(recorder) = &recorder {
+        // Repositories of this share that are gone: their findings went with them. Only a walk
+        // that read every directory can say a repository is gone.
+        if unreadable.is_empty() {
+            let found: std::collections::HashSet<&str> =
+                repositories.iter().map(|f| f.name.as_str()).collect();
+            let gone: Vec<String> = recorder
+                .summaries
+                .keys()
+                .filter(|name| options.shard.is_none_or(|s| s.holds(name)))
+                .filter(|name| !found.contains(name.as_str()))
+                .cloned()
+                .collect();
+            if !gone.is_empty() {
+                if let Err(e) = recorder.state.with(|store| store.forget(&gone)) {
+                    warnings.push(chain(&e));
+                }
+            }
+        }
+    }
+    let results = audited.into_iter().map(|a| (a.name, a.report)).collect();
     let mut audit = Audit {
-        repositories: scanned.len(),
-        report: merge(&target, scanned),
+        repositories: repositories.len(),
+        unchanged,
+        report: merge(&target, results),
     };
     audit.report.stats.duration_ms =
         u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -101,21 +201,241 @@ pub fn audit(
             problem.reason
         ));
     }
+    if !warnings.is_empty() {
+        audit.report.complete = false;
+        audit.report.warnings.extend(warnings);
+    }
     Ok(audit)
 }
 
-/// A finished audit.
-#[derive(Debug)]
-pub struct Audit {
-    /// Repositories found and scanned (or tried).
-    pub repositories: usize,
-    /// The merged report.
-    pub report: Report,
+/// The merged report of everything a state holds (`--report-only`), within `shard` if given:
+/// nothing is scanned. A repository whose last audit failed is named, and makes the report
+/// incomplete; its last good report, if any, is still merged.
+pub fn report_from_state(spec: &str, shard: Option<Shard>) -> Result<Audit> {
+    let state = State::open(spec, Access::ReadOnly)?;
+    let summaries = state.with(|store| store.summaries())?;
+    let mut results = Vec::new();
+    let mut problems = Vec::new();
+    for summary in summaries
+        .into_iter()
+        .filter(|s| shard.is_none_or(|shard| shard.holds(&s.name)))
+    {
+        if let Some(error) = &summary.error {
+            problems.push(format!("{}: its last audit failed: {error}", summary.name));
+        }
+        let recorded = state.with(|store| store.report(&summary.name))?;
+        match recorded.map(|json| serde_json::from_str::<Report>(&json)) {
+            Some(Ok(report)) => results.push((summary.name, Ok(report))),
+            Some(Err(e)) => problems.push(format!(
+                "{}: its recorded report cannot be read ({e})",
+                summary.name
+            )),
+            None => {}
+        }
+    }
+    let mut audit = Audit {
+        repositories: results.len(),
+        unchanged: results.len(),
+        report: merge(state.described(), results),
+    };
+    if !problems.is_empty() {
+        audit.report.complete = false;
+        audit.report.warnings.extend(problems);
+    }
+    Ok(audit)
+}
+
+/// One repository's part of an audit.
+struct Audited {
+    name: String,
+    report: Result<Report>,
+    /// Taken from the state as it was recorded.
+    unchanged: bool,
+    /// Why it was audited but could not be recorded.
+    unrecorded: Option<String>,
+}
+
+/// A state opened for an audit, with what it held when the audit began.
+struct Recorder {
+    state: State,
+    summaries: HashMap<String, Summary>,
+    settings: String,
+}
+
+impl Recorder {
+    fn open(spec: &str, settings: String) -> Result<Recorder> {
+        let state = State::open(spec, Access::ReadWrite)?;
+        let summaries = state
+            .with(|store| store.summaries())?
+            .into_iter()
+            .map(|s| (s.name.clone(), s))
+            .collect();
+        Ok(Recorder {
+            state,
+            summaries,
+            settings,
+        })
+    }
+
+    /// The recorded report of `found`, if the state shows the repository as it is now, audited
+    /// with these settings, and the report reads back.
+    fn unchanged(&self, found: &Found, snapshot: &str) -> Option<Report> {
+        let summary = self.summaries.get(&found.name)?;
+        let same = summary.snapshot.as_deref() == Some(snapshot)
+            && summary.settings.as_deref() == Some(self.settings.as_str())
+            && summary.error.is_none()
+            && summary.path == found.path.display().to_string();
+        if !same {
+            return None;
+        }
+        let json = self.state.with(|store| store.report(&found.name)).ok()??;
+        let mut report: Report = serde_json::from_str(&json).ok()?;
+        // The stats of a run count what the run read.
+        report.stats = Stats::default();
+        Some(report)
+    }
+
+    /// The objects an earlier audit of `found` under these settings read and found clean (none
+    /// when the settings changed, or the row cannot be read: then everything is read).
+    fn known(&self, found: &Found, hash: gix::hash::Kind) -> KnownObjects {
+        let recorded = self
+            .summaries
+            .get(&found.name)
+            .is_some_and(|s| s.settings.as_deref() == Some(self.settings.as_str()));
+        if !recorded {
+            return KnownObjects::default();
+        }
+        match self.state.with(|store| store.known(&found.name)) {
+            Ok(Some(bytes)) => KnownObjects::from_bytes(&bytes, hash).unwrap_or_default(),
+            _ => KnownObjects::default(),
+        }
+    }
+}
+
+/// Audits one repository: from the state when it is unchanged, else by reading what is new to
+/// it, recording the result.
+fn audit_one(
+    found: &Found,
+    scan: &ScanOptions,
+    engine: &Engine,
+    recorder: Option<&Recorder>,
+) -> Audited {
+    let mut audited = Audited {
+        name: found.name.clone(),
+        report: Err(Error::NotATarget {
+            path: found.path.clone(),
+        }),
+        unchanged: false,
+        unrecorded: None,
+    };
+    let started = std::time::Instant::now();
+    let scan = ScanOptions {
+        target: found.path.clone(),
+        ..scan.clone()
+    };
+    let progress = ScanProgress::default();
+    let repo = match repository::open(&found.path) {
+        Ok(Some(repo)) => repo,
+        Ok(None) => return audited,
+        Err(e) => {
+            audited.report = Err(e);
+            return audited;
+        }
+    };
+    let path = found.path.display().to_string();
+    let report = match recorder {
+        None => history::scan(&repo, &scan, engine, &progress),
+        Some(recorder) => {
+            let result = snapshot::take(&repo).and_then(|snapshot| {
+                if let Some(report) = recorder.unchanged(found, &snapshot) {
+                    audited.unchanged = true;
+                    return Ok(report);
+                }
+                let prior = recorder.known(found, repo.object_hash());
+                let (mut report, known) = history::rescan(&repo, &scan, engine, &progress, &prior)?;
+                report.target = path.clone();
+                let json = serde_json::to_string(&report)
+                    .map_err(|e| Error::Git(format!("cannot serialise the report: {e}")))?;
+                let entry = Entry {
+                    name: &found.name,
+                    path: &path,
+                    snapshot: &snapshot,
+                    settings: &recorder.settings,
+                    known: &known.to_bytes(),
+                    report: &json,
+                };
+                if let Err(e) = recorder.state.with(|store| store.record(&entry)) {
+                    audited.unrecorded = Some(chain(&e));
+                }
+                Ok(report)
+            });
+            if let Err(e) = &result {
+                let why = chain(e);
+                if let Err(e) = recorder
+                    .state
+                    .with(|store| store.record_failure(&found.name, &path, &why))
+                {
+                    audited.unrecorded = Some(chain(&e));
+                }
+            }
+            result
+        }
+    };
+    audited.report = report.map(|mut report| {
+        report.target = path;
+        if !audited.unchanged {
+            report.stats.duration_ms =
+                u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        }
+        report
+    });
+    audited
+}
+
+/// An error and its sources on one line, as the binary prints errors: for warnings in a report.
+fn chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Refuses a state file inside the audit's root or inside a repository it audits: an audit
+/// never writes to what it reads.
+fn outside_what_is_audited(spec: &str, from: Repositories<'_>, found: &[Found]) -> Result<()> {
+    let Some(file) = State::file(spec) else {
+        return Ok(());
+    };
+    let absolute = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+    let parent = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let place = absolute(parent).join(file.file_name().unwrap_or_default());
+    let root = match from {
+        Repositories::Under(root) => Some(absolute(root)),
+        Repositories::Listed(_) => None,
+    };
+    let inside = root
+        .into_iter()
+        .chain(found.iter().map(|f| absolute(&f.path)))
+        .find(|dir| place.starts_with(dir));
+    match inside {
+        Some(dir) => Err(Error::Usage(format!(
+            "--state {spec} is inside {}, which the audit reads: keep the state elsewhere",
+            dir.display()
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// One report for the whole server: findings merged by (detector, secret), every location and
 /// skipped object naming its repository, refs prefixed with it (`ops/svc1:refs/heads/main`).
-fn merge(target: &str, scanned: Vec<(Found, Result<Report>)>) -> Report {
+fn merge(target: &str, scanned: Vec<(String, Result<Report>)>) -> Report {
     let mut merged = Report::new(
         target,
         crate::model::Counts::default(),
@@ -127,15 +447,13 @@ fn merge(target: &str, scanned: Vec<(Found, Result<Report>)>) -> Report {
     let mut stats = Stats::default();
     let mut findings: BTreeMap<(String, String), Finding> = BTreeMap::new();
     let mut failed = 0;
-    for (found, report) in scanned {
+    for (name, report) in scanned {
         let report = match report {
             Ok(report) => report,
             Err(e) => {
                 failed += 1;
                 merged.complete = false;
-                merged
-                    .warnings
-                    .push(format!("{}: not audited: {e}", found.name));
+                merged.warnings.push(format!("{}: not audited: {e}", name));
                 continue;
             }
         };
@@ -150,12 +468,12 @@ fn merge(target: &str, scanned: Vec<(Found, Result<Report>)>) -> Report {
             report
                 .warnings
                 .into_iter()
-                .map(|w| format!("{}: {w}", found.name)),
+                .map(|w| format!("{}: {w}", name)),
         );
         merged
             .skipped
             .extend(report.skipped.into_iter().map(|mut s| {
-                s.repository = Some(found.name.clone());
+                s.repository = Some(name.clone());
                 s
             }));
         for hidden in report.hidden {
@@ -170,12 +488,12 @@ fn merge(target: &str, scanned: Vec<(Found, Result<Report>)>) -> Report {
         }
         for mut finding in report.findings {
             for location in &mut finding.locations {
-                location.repository = Some(found.name.clone());
+                location.repository = Some(name.clone());
             }
             finding.refs = finding
                 .refs
                 .iter()
-                .map(|r| format!("{}:{r}", found.name))
+                .map(|r| format!("{}:{r}", name))
                 .collect();
             match findings.entry((finding.detector.clone(), finding.secret.clone())) {
                 std::collections::btree_map::Entry::Vacant(slot) => {

@@ -11,7 +11,7 @@ use blobhound::config::Config;
 use blobhound::detectors::DetectorSet;
 use blobhound::model::Fingerprinter;
 use blobhound::model::Status as VerifyStatus;
-use blobhound::model::{count, count_was, human_bytes, Confidence, SkipReason};
+use blobhound::model::{count, count_was, human_bytes, thousands, Confidence, SkipReason};
 use blobhound::pipeline::{scan, History, ScanOptions, ScanProgress, PHASE_HISTORY};
 use blobhound::report::human::{write_human, Style, UNREAD_LISTED};
 use blobhound::report::json::{write_json, write_jsonl};
@@ -193,6 +193,12 @@ pub struct AuditSpec {
     pub repos: Option<PathBuf>,
     /// Leave out GitLab's `.wiki.git` and `.design.git` repositories.
     pub skip_gitlab_companions: bool,
+    /// Where the audit's state is kept.
+    pub state: Option<String>,
+    /// Only this share of the repositories.
+    pub shard: Option<blobhound::audit::shard::Shard>,
+    /// Print the merged report from the state, scanning nothing.
+    pub report_only: bool,
 }
 
 /// Runs a scan or an audit and writes its report: filters, verification, output and exit
@@ -445,11 +451,27 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
         if args.range.is_some() || args.since.is_some() || args.keep_clone.is_some() {
             anyhow::bail!("audit reads every object of every repository: --range, --since and --keep-clone are for scan");
         }
+        if spec.report_only {
+            let state = spec.state.as_deref().unwrap_or_default();
+            let audited = blobhound::audit::report_from_state(state, spec.shard)?;
+            note!(
+                "blobhound: the state holds {}",
+                count(audited.repositories as u64, "repository", "repositories")
+            );
+            return Ok(Executed {
+                engine,
+                report: audited.report,
+                fingerprints,
+                config,
+            });
+        }
         let options = blobhound::audit::AuditOptions {
             scan: scan_options(args.target.clone(), History::All),
             discover: blobhound::audit::discover::DiscoverOptions {
                 skip_gitlab_companions: spec.skip_gitlab_companions,
             },
+            shard: spec.shard,
+            state: spec.state.clone(),
         };
         let from = match &spec.repos {
             Some(list) => blobhound::audit::Repositories::Listed(list),
@@ -462,8 +484,16 @@ pub fn execute(args: &ScanArgs, mode: Mode<'_>) -> anyhow::Result<Executed> {
             || blobhound::audit::audit(from, &options, &engine, &progress),
         )?;
         note!(
-            "blobhound: audited {}",
-            count(audited.repositories as u64, "repository", "repositories")
+            "blobhound: audited {}{}",
+            count(audited.repositories as u64, "repository", "repositories"),
+            match (&spec.state, audited.unchanged) {
+                (None, _) => String::new(),
+                (Some(_), 0) => " (none unchanged since the state's last run)".to_string(),
+                (Some(_), n) => format!(
+                    " ({} unchanged since the last run, taken from the state)",
+                    thousands(n as u64)
+                ),
+            }
         );
         return Ok(Executed {
             engine,

@@ -4,6 +4,7 @@
 //! Reading, skipping and counting exist here once for every mode.
 
 pub mod dedup;
+pub mod known;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -308,6 +309,12 @@ impl<'e> Collector<'e> {
             size,
             unread: false,
         });
+    }
+
+    /// Counts object `id` as read without reading it: an earlier scan read it whole and found
+    /// nothing (see [`known`]). Sources then pass it by, and history does not call it missing.
+    pub fn assume_read(&self, id: ObjectId) {
+        self.seen.insert(id);
     }
 
     /// Whether object `id` was read (scanned or deliberately skipped for size or binary content).

@@ -11,6 +11,8 @@ mod spec;
 
 use std::path::Path;
 
+use sha2::Digest;
+
 use crate::error::{Error, Result};
 use crate::model::Confidence;
 pub use check::Check;
@@ -52,6 +54,9 @@ pub struct Detector {
     pub negative_examples: Vec<NegativeExample>,
     /// Where the detector came from (file path or `builtin:<file>`), for error messages.
     pub origin: String,
+    /// SHA-256 of the file's text: an audit's state notes the detector set by it, so that any
+    /// change to a rule (its pattern, a placeholder, a check) rescans what the old rule read.
+    pub source_sha256: [u8; 32],
 }
 
 impl Detector {
@@ -164,6 +169,24 @@ impl DetectorSet {
         &self.detectors
     }
 
+    /// One digest of every detector's id and text, in id order: equal digests mean the same rules,
+    /// whichever files or order they were loaded from.
+    pub fn digest(&self) -> String {
+        let mut rules: Vec<(&str, &[u8; 32])> = self
+            .detectors
+            .iter()
+            .map(|d| (d.id.as_str(), &d.source_sha256))
+            .collect();
+        rules.sort();
+        let mut hasher = sha2::Sha256::new();
+        for (id, text) in rules {
+            hasher.update(id.as_bytes());
+            hasher.update([0]);
+            hasher.update(text);
+        }
+        crate::model::hex(&hasher.finalize())
+    }
+
     /// Looks a detector up by id.
     pub fn get(&self, id: &str) -> Option<&Detector> {
         self.detectors.iter().find(|d| d.id == id)
@@ -272,6 +295,7 @@ fn compile_with(origin: &str, text: &str, when: Compilation) -> Result<Detector>
         examples: spec.examples,
         negative_examples: spec.negative_examples,
         origin: origin.to_string(),
+        source_sha256: sha2::Sha256::digest(text.as_bytes()).into(),
     })
 }
 

@@ -10,6 +10,7 @@ use std::time::Instant;
 use gix::ObjectId;
 
 use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
+use crate::collect::known::KnownObjects;
 use crate::collect::Collector;
 use crate::error::Result;
 use crate::model::{count, count_was, thousands, Coverage, SkipReason, Source};
@@ -26,6 +27,103 @@ pub fn scan(
     engine: &Engine,
     progress: &ScanProgress,
 ) -> Result<Report> {
+    scan_objects(repo, options, engine, progress, None).map(|(report, _)| report)
+}
+
+/// A scan of `repo` again, reading only the objects not in `prior` (what an earlier scan read and
+/// found nothing in), with findings placed against the history as it is now. Returns the report,
+/// as a full scan would make it, and the objects to skip next time.
+///
+/// The findings are those of a full scan: every object that had a match was left out of `prior`
+/// and is read again, and an object a rewrite removed is simply not listed any more, so its
+/// findings are gone. The trace of history is the full scan's (its cost follows the number of
+/// commits, not their content).
+pub fn rescan(
+    repo: &gix::Repository,
+    options: &ScanOptions,
+    engine: &Engine,
+    progress: &ScanProgress,
+    prior: &KnownObjects,
+) -> Result<(Report, KnownObjects)> {
+    let (report, known) = scan_objects(repo, options, engine, progress, Some(prior))?;
+    Ok((report, known.unwrap_or_default()))
+}
+
+/// How a re-run reads one pack.
+enum PackPlan {
+    /// Every object in it was read before: the pack is passed by.
+    Known,
+    /// A few are new: they are read one at a time, cheaper than decoding the pack.
+    Few(Vec<ObjectId>),
+    /// Many are new (or its index cannot be read): the pack is decoded whole, and the collector
+    /// passes by what was read before.
+    Whole,
+}
+
+/// A pack whose new objects are at most this share of it (1/N) has them read one by one.
+const FEW_NEW_OBJECTS: usize = 8;
+
+/// Every object a re-run's object directories list, and how each pack is to be read.
+struct Listing {
+    ids: Vec<ObjectId>,
+    packs: std::collections::HashMap<PathBuf, PackPlan>,
+}
+
+impl Listing {
+    /// Lists the objects of `indices` and of the loose directories, and counts those of `prior`
+    /// as read in `collector`.
+    fn of(
+        indices: &[(PathBuf, Vec<PathBuf>)],
+        hash: gix::hash::Kind,
+        prior: &KnownObjects,
+        collector: &Collector<'_>,
+    ) -> Listing {
+        let mut listing = Listing {
+            ids: Vec::new(),
+            packs: std::collections::HashMap::new(),
+        };
+        let note = |id: ObjectId, new: &mut Vec<ObjectId>| {
+            if prior.contains(&id) {
+                collector.assume_read(id);
+            } else {
+                new.push(id);
+            }
+            id
+        };
+        for (dir, pack_indices) in indices {
+            for index in pack_indices {
+                let plan = match packs::object_ids(index, hash) {
+                    None => PackPlan::Whole,
+                    Some(ids) => {
+                        let mut new = Vec::new();
+                        listing.ids.extend(ids.iter().map(|id| note(*id, &mut new)));
+                        if new.is_empty() {
+                            PackPlan::Known
+                        } else if new.len() * FEW_NEW_OBJECTS <= ids.len() {
+                            PackPlan::Few(new)
+                        } else {
+                            PackPlan::Whole
+                        }
+                    }
+                };
+                listing.packs.insert(index.clone(), plan);
+            }
+            let mut new = Vec::new();
+            for id in loose::object_ids(dir, hash) {
+                listing.ids.push(note(id, &mut new));
+            }
+        }
+        listing
+    }
+}
+
+fn scan_objects(
+    repo: &gix::Repository,
+    options: &ScanOptions,
+    engine: &Engine,
+    progress: &ScanProgress,
+    prior: Option<&KnownObjects>,
+) -> Result<(Report, Option<KnownObjects>)> {
     let hash = repo.object_hash();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
     let dirs = object_directories(&objects_dir)?;
@@ -42,12 +140,24 @@ pub fn scan(
         .sum();
     progress.total.store(expected, Ordering::Relaxed);
 
+    let listing = prior.map(|prior| Listing::of(&indices, hash, prior, &collector));
     let mut warnings = Vec::new();
     // Packs whose index could not be read: their objects cannot even be listed, so the scan
     // cannot say it saw everything, whatever else it finds.
     let mut unlisted_packs = 0;
     for (dir, pack_indices) in &indices {
         for index in pack_indices {
+            match listing.as_ref().and_then(|l| l.packs.get(index)) {
+                Some(PackPlan::Known) => continue,
+                Some(PackPlan::Few(ids)) => {
+                    let mut buf = Vec::new();
+                    for id in ids {
+                        collector.read(&repo.objects, *id, None, &mut buf);
+                    }
+                    continue;
+                }
+                Some(PackPlan::Whole) | None => {}
+            }
             if let Err(broken) = packs::scan_pack(index, hash, options.threads, &collector) {
                 if broken.ids.is_empty() {
                     unlisted_packs += 1;
@@ -77,6 +187,12 @@ pub fn scan(
 
     let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
+    // Whatever had a match, even one below the floor, is read again next time: a copy of the
+    // secret found later at a higher confidence brings every copy into the report.
+    let matched: HashSet<ObjectId> = match &listing {
+        Some(_) => collector.blobs_with_matches().into_iter().collect(),
+        None => HashSet::new(),
+    };
     collector.keep_reportable(options.findings.min_confidence);
     let read_in_part = collector.blobs_read_in_part();
     let wanted: HashSet<ObjectId> = collector
@@ -135,6 +251,21 @@ pub fn scan(
             count_was(missing as u64, "object", "objects")
         ));
     }
+    let known = listing.map(|listing| {
+        let retry: HashSet<ObjectId> = collected
+            .skipped
+            .iter()
+            .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
+            .chain(matched)
+            .collect();
+        KnownObjects::new(
+            listing
+                .ids
+                .into_iter()
+                .filter(|id| !retry.contains(id))
+                .collect(),
+        )
+    });
     let mut report = finish(
         engine,
         collected,
@@ -155,7 +286,7 @@ pub fn scan(
     report.stats.commits = provenance.reachable_commits as u64;
     report.stats.content_ms = content_ms;
     report.stats.history_ms = history_ms;
-    Ok(report)
+    Ok((report, known))
 }
 
 impl Attribution for Provenance {

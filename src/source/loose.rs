@@ -16,6 +16,9 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
     let ids: Vec<ObjectId> = store.iter().filter_map(Result::ok).collect();
     let limit = collector.limits().max_blob_size;
     ids.par_iter().for_each_init(Vec::new, |buf, id| {
+        if collector.has_blob(id) {
+            return;
+        }
         // The header first: a blob over the limit is skipped without being inflated.
         if let Ok(Some((size, gix::objs::Kind::Blob))) = store.try_header(id) {
             if size > limit {
@@ -35,6 +38,14 @@ pub fn scan_loose(objects_dir: &Path, hash: gix::hash::Kind, collector: &Collect
             Err(e) => collector.skip(id.to_string(), SkipReason::Corrupt, Some(e.to_string())),
         }
     });
+}
+
+/// The ids of the loose objects in `objects_dir`.
+pub fn object_ids(objects_dir: &Path, hash: gix::hash::Kind) -> Vec<ObjectId> {
+    gix::odb::loose::Store::at(objects_dir, hash)
+        .iter()
+        .filter_map(Result::ok)
+        .collect()
 }
 
 /// How many loose objects `objects_dir` holds, for progress display.

@@ -33,6 +33,13 @@ pub fn pack_indices(objects_dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// Every object id the pack index at `index_path` lists; `None` when it cannot be read (the
+/// pack's scan then says why).
+pub fn object_ids(index_path: &Path, hash: gix::hash::Kind) -> Option<Vec<ObjectId>> {
+    let index = pack::index::File::at(index_path, hash).ok()?;
+    Some(index.iter().map(|e| e.oid).collect())
+}
+
 /// How many objects the packs of `objects_dir` hold, for progress display.
 pub fn count_objects(indices: &[PathBuf], hash: gix::hash::Kind) -> u64 {
     indices
