@@ -4,6 +4,7 @@
 mod accuracy;
 mod advise;
 mod audit;
+mod audit_state;
 mod broken_repos;
 mod cli;
 mod config;

@@ -1,0 +1,356 @@
+//! `blobhound audit --state`: a real SQLite file and a private PostgreSQL on 127.0.0.1. A re-run
+//! takes unchanged repositories from the state and reads only a changed one's new objects, with
+//! the findings of a full audit; a rewrite's removed objects take their findings with them; a
+//! detector change rescans everything; a broken or foreign state is never written and makes the
+//! audit incomplete; two shards against one PostgreSQL, one killed mid-run and restarted, give
+//! the report a single audit gives.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::fixtures::blobhound;
+use crate::sandbox::{commit_file, git, Sandbox};
+use crate::servers;
+
+/// `blobhound audit ROOT --format json ARGS`: the exit code, the report and stderr.
+fn audit(root: &Path, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec![
+        "audit",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-progress",
+    ];
+    all.extend_from_slice(args);
+    let output = blobhound(&all);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (output.status.code().unwrap(), report, stderr)
+}
+
+fn serve(root: &Path, relative: &str, work: &Path) -> PathBuf {
+    let path = root.join(relative);
+    std::fs::create_dir_all(&path).unwrap();
+    git(
+        &path,
+        &["init", "-q", "--bare", "--initial-branch=main", "."],
+    );
+    git(work, &["push", "-q", path.to_str().unwrap(), "HEAD:main"]);
+    path
+}
+
+fn secrets(report: &Value) -> Vec<String> {
+    let mut all: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["secret"].as_str().unwrap().to_string())
+        .collect();
+    all.sort();
+    all
+}
+
+fn scanned(report: &Value) -> u64 {
+    report["stats"]["blobs_scanned"].as_u64().unwrap()
+}
+
+/// A server of three repositories, one Django key in the first.
+fn small_server(sandbox: &mut Sandbox) -> (PathBuf, PathBuf, String) {
+    let root = sandbox.path("server");
+    let work = sandbox.work();
+    let key = sandbox.django_key();
+    commit_file(
+        &work,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Settings",
+    );
+    for i in 0..20 {
+        commit_file(
+            &work,
+            &format!("app/m{i}.py"),
+            &format!("X = {i}\n"),
+            "More",
+        );
+    }
+    serve(&root, "ops/one.git", &work);
+    let other = sandbox.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    git(&other, &["init", "-q", "--initial-branch=main", "."]);
+    commit_file(&other, "README", "hello\n", "First");
+    serve(&root, "ops/two.git", &other);
+    serve(&root, "web/three.git", &other);
+    (root, work, key)
+}
+
+#[test]
+fn a_rerun_reads_only_what_changed_and_reports_what_a_full_audit_does() {
+    let mut sandbox = Sandbox::new(2101);
+    let (root, work, key) = small_server(&mut sandbox);
+    let db = sandbox.path("state.db");
+    let state = db.to_str().unwrap();
+
+    let (code, first, stderr) = audit(&root, &["--state", state]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(secrets(&first).as_slice(), std::slice::from_ref(&key));
+    assert!(stderr.contains("none unchanged"), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&db).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the state holds secrets: owner only");
+    }
+
+    // Unchanged: nothing is read, the same findings come back.
+    let (code, again, stderr) = audit(&root, &["--state", state]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
+    assert_eq!(scanned(&again), 0);
+    assert_eq!(again["findings"], first["findings"]);
+
+    // One repository gains a commit with a new secret: only it is read, and only its new
+    // objects (the new blob, and the one that held a finding, to place it again).
+    let clone = sandbox.clone(&root.join("ops/two.git"), "two");
+    let password = sandbox.password();
+    commit_file(
+        &clone,
+        ".env",
+        &format!("DATABASE_URL=postgres://shop:{password}@db.internal:5432/shop\n"),
+        "Env",
+    );
+    git(&clone, &["push", "-q", "origin", "HEAD:main"]);
+    let (code, changed, stderr) = audit(&root, &["--state", state]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("2 unchanged"), "{stderr}");
+    assert_eq!(scanned(&changed), 1, "only the new .env: {changed}");
+    let (_, full, _) = audit(&root, &[]);
+    assert_eq!(changed["findings"], full["findings"]);
+    assert_ne!(
+        changed["findings"], first["findings"],
+        "the new secret is found"
+    );
+
+    // A rewrite: the secret's commit is dropped and pruned; its finding goes with it.
+    git(&work, &["checkout", "-q", "--orphan", "rewritten"]);
+    git(&work, &["rm", "-rfq", "."]);
+    commit_file(&work, "README", "rewritten\n", "Rewritten");
+    git(
+        &work,
+        &[
+            "push",
+            "-q",
+            "-f",
+            root.join("ops/one.git").to_str().unwrap(),
+            "HEAD:main",
+        ],
+    );
+    let (_, unreachable, _) = audit(&root, &["--state", state]);
+    assert!(
+        secrets(&unreachable).contains(&key),
+        "before a gc the objects are still on the server, unreachable: {unreachable}"
+    );
+    git(
+        &root.join("ops/one.git"),
+        &["reflog", "expire", "--expire=now", "--all"],
+    );
+    git(&root.join("ops/one.git"), &["gc", "-q", "--prune=now"]);
+    let (_, rewritten, stderr) = audit(&root, &["--state", state]);
+    assert!(!secrets(&rewritten).contains(&key), "{rewritten} {stderr}");
+    let (_, full, _) = audit(&root, &[]);
+    assert_eq!(rewritten["findings"], full["findings"]);
+
+    // The detector set changes: everything is read again.
+    let (_, skipped, stderr) = audit(&root, &["--state", state, "--skip", "aws-access-key"]);
+    assert!(stderr.contains("none unchanged"), "{stderr}");
+    assert_eq!(scanned(&skipped), scanned(&full), "{skipped}");
+
+    // --report-only prints the merged report from the state alone.
+    let (_, from_state, stderr) = audit(&root, &["--state", state, "--report-only"]);
+    assert!(stderr.contains("holds 3 repositories"), "{stderr}");
+    assert_eq!(from_state["findings"], skipped["findings"]);
+
+    // A repository that is gone is dropped from the state.
+    std::fs::remove_dir_all(root.join("web/three.git")).unwrap();
+    audit(&root, &["--state", state, "--skip", "aws-access-key"]);
+    let (_, _, stderr) = audit(&root, &["--state", state, "--report-only"]);
+    assert!(stderr.contains("holds 2 repositories"), "{stderr}");
+}
+
+#[test]
+fn a_state_that_is_not_one_is_never_written_and_the_audit_is_incomplete() {
+    let sandbox = Sandbox::new(2102);
+    let root = sandbox.path("server");
+    let clean = sandbox.path("clean");
+    std::fs::create_dir_all(&clean).unwrap();
+    git(&clean, &["init", "-q", "--initial-branch=main", "."]);
+    commit_file(&clean, "README", "hello\n", "First");
+    serve(&root, "ops/clean.git", &clean);
+
+    let garbage = sandbox.path("garbage.db");
+    std::fs::write(
+        &garbage,
+        b"this is not a database, it is a note\n".repeat(200),
+    )
+    .unwrap();
+    let (code, report, stderr) = audit(&root, &["--state", garbage.to_str().unwrap()]);
+    assert_eq!(code, 3, "{stderr}");
+    assert_eq!(report["complete"], false);
+    assert!(stderr.contains("not a SQLite database"), "{stderr}");
+    assert!(stderr.contains("not recorded"), "{stderr}");
+    assert_eq!(
+        std::fs::read(&garbage).unwrap(),
+        b"this is not a database, it is a note\n".repeat(200)
+    );
+
+    let foreign = sandbox.path("foreign.db");
+    let made = Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); \
+             c.execute('create table users (name text)'); c.commit()",
+        )
+        .arg(&foreign)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let before = std::fs::read(&foreign).unwrap();
+    let (code, _, stderr) = audit(&root, &["--state", foreign.to_str().unwrap()]);
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("other tables (users)"), "{stderr}");
+    assert_eq!(std::fs::read(&foreign).unwrap(), before);
+
+    // Inside what is audited: refused before anything is written.
+    let inside = root.join("state.db");
+    let output = blobhound(&[
+        "audit",
+        root.to_str().unwrap(),
+        "--state",
+        inside.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!inside.exists());
+    // --report-only of a state that does not exist is an error, not an empty report.
+    let output = blobhound(&[
+        "audit",
+        "--report-only",
+        "--state",
+        sandbox.path("none.db").to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!sandbox.path("none.db").exists());
+    let output = blobhound(&["audit", root.to_str().unwrap(), "--shard", "2/2"]);
+    assert_eq!(output.status.code(), Some(2));
+}
+
+/// A generated server (`testrepos/server.py`) of `repos` repositories.
+fn generated_server(sandbox: &Sandbox, repos: usize) -> PathBuf {
+    let out = sandbox.path("generated");
+    let status = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("testrepos/server.py"))
+        .arg(&out)
+        .args(["--repos", &repos.to_string(), "--commits", "12"])
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    out.join("server")
+}
+
+/// A fresh schema of the test database for one test, as a state URL.
+fn postgres_state(db: &servers::Database, schema: &str) -> String {
+    let url = format!(
+        "postgres://{}:{}@{}:{}/{}",
+        db.user, db.password, db.host, db.port, db.database
+    );
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
+        ))
+        .unwrap();
+    format!("{url}?options=-csearch_path%3D{schema}")
+}
+
+fn recorded(url: &str) -> i64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    client
+        .query_opt(
+            "SELECT count(*) FROM blobhound_repositories WHERE error IS NULL",
+            &[],
+        )
+        .ok()
+        .flatten()
+        .map_or(0, |row| row.get(0))
+}
+
+/// The parts of a report that say what the server holds (not how long it took).
+fn holdings(report: &Value) -> Value {
+    serde_json::json!({
+        "complete": report["complete"],
+        "findings": report["findings"],
+        "skipped": report["skipped"],
+        "warnings": report["warnings"],
+    })
+}
+
+#[test]
+fn two_shards_with_one_killed_and_restarted_give_the_single_audits_report() {
+    let Some(db) = servers::postgres() else {
+        return;
+    };
+    let sandbox = Sandbox::new(2103);
+    let root = generated_server(&sandbox, 120);
+    let url = postgres_state(db, "audit_shards");
+    let (_, single, _) = audit(&root, &[]);
+    assert!(!single["findings"].as_array().unwrap().is_empty());
+
+    let shard = |k: &str| {
+        Command::new(env!("CARGO_BIN_EXE_blobhound"))
+            .args(["audit", root.to_str().unwrap(), "--state", &url])
+            .args([
+                "--shard",
+                &format!("{k}/2"),
+                "--threads",
+                "1",
+                "--no-progress",
+            ])
+            .args(["--format", "json", "-o", "/dev/null"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut first = shard("0");
+    let mut second = shard("1");
+    // Kill the first once something is recorded and it is still at work.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while recorded(&url) < 4 {
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "shard 0 finished before it could be killed: make the server larger"
+    );
+    first.kill().unwrap();
+    let killed = first.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(killed.signal(), Some(9));
+    let at_kill = recorded(&url);
+    assert!(second.wait().unwrap().code() == Some(1));
+    assert!(recorded(&url) >= at_kill);
+
+    // The restart redoes what the killed worker had not recorded, and takes the rest as it is.
+    let restarted = shard("0").wait_with_output().unwrap();
+    assert_eq!(restarted.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&restarted.stderr);
+    assert!(said.contains("unchanged since the last run"), "{said}");
+    assert_eq!(recorded(&url), 120);
+
+    let (code, merged, stderr) = audit(&root, &["--state", &url, "--report-only"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("holds 120 repositories"), "{stderr}");
+    assert_eq!(holdings(&merged), holdings(&single));
+}
