@@ -354,3 +354,115 @@ fn two_shards_with_one_killed_and_restarted_give_the_single_audits_report() {
     assert!(stderr.contains("holds 120 repositories"), "{stderr}");
     assert_eq!(holdings(&merged), holdings(&single));
 }
+
+/// A TCP relay to PostgreSQL that the test can cut: to the audit, the database goes away.
+struct Relay {
+    port: u16,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    streams: std::sync::Arc<std::sync::Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl Relay {
+    fn to(port: u16) -> Relay {
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let relay = Relay {
+            port: listener.local_addr().unwrap().port(),
+            cut: Default::default(),
+            streams: Default::default(),
+        };
+        let (cut, streams) = (relay.cut.clone(), relay.streams.clone());
+        std::thread::spawn(move || {
+            while !cut.load(Ordering::SeqCst) {
+                let Ok((client, _)) = listener.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                client.set_nonblocking(false).unwrap();
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+                    continue;
+                };
+                let mut held = streams.lock().unwrap();
+                held.push(client.try_clone().unwrap());
+                held.push(server.try_clone().unwrap());
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        relay
+    }
+
+    /// Closes every connection and refuses new ones.
+    fn cut(&self) {
+        self.cut.store(true, std::sync::atomic::Ordering::SeqCst);
+        for stream in self.streams.lock().unwrap().iter() {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+    }
+}
+
+#[test]
+fn a_postgresql_that_goes_away_mid_run_loses_nothing_recorded() {
+    let Some(db) = servers::postgres() else {
+        return;
+    };
+    let sandbox = Sandbox::new(2104);
+    let root = generated_server(&sandbox, 150);
+    let direct = postgres_state(db, "audit_gone");
+    let relay = Relay::to(db.port);
+    let relayed = direct.replacen(&format!(":{}/", db.port), &format!(":{}/", relay.port), 1);
+    let report = sandbox.path("report.json");
+    let run = Command::new(env!("CARGO_BIN_EXE_blobhound"))
+        .args(["audit", root.to_str().unwrap(), "--state", &relayed])
+        .args(["--threads", "1", "--no-progress", "--format", "json", "-o"])
+        .arg(&report)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while recorded(&direct) < 5 {
+        assert!(Instant::now() < deadline, "nothing was recorded");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    relay.cut();
+    let at_cut = recorded(&direct);
+    let output = run.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        at_cut < 150,
+        "the audit finished before the database went away: make the server larger"
+    );
+    // The server holds secrets (exit 1); the report says what was not recorded.
+    assert_eq!(output.status.code(), Some(1), "{said}");
+    let written: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["complete"], false);
+    assert!(said.contains("not recorded in the state"), "{said}");
+    assert!(
+        said.contains("cannot connect") || said.contains("cannot record"),
+        "{said}"
+    );
+    // Nothing recorded was lost, and the next run redoes only the rest.
+    assert!(recorded(&direct) >= at_cut);
+    let (_, again, stderr) = audit(&root, &["--state", &direct]);
+    let unchanged: i64 = stderr
+        .split(" (")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no unchanged count: {stderr}"));
+    assert!(
+        unchanged >= at_cut && unchanged < 150,
+        "{unchanged} {at_cut}: {stderr}"
+    );
+    assert_eq!(recorded(&direct), 150);
+    let (_, single, _) = audit(&root, &[]);
+    assert_eq!(holdings(&again), holdings(&single));
+}
