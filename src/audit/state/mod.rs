@@ -9,8 +9,8 @@
 //! and it is redone; two workers can never count a repository twice, because the merged report
 //! reads one row per repository name.
 
-mod postgres;
-mod sqlite;
+pub mod postgres;
+pub mod sqlite;
 
 use std::path::Path;
 use std::sync::Mutex;

@@ -101,7 +101,7 @@ impl SqliteStore {
                 })
                 .and_then(|_| transaction.commit())
                 .map_err(|e| error(d, "cannot set up the state file", e))?;
-            return Ok(());
+            return self.commit_without_flush();
         }
         if !tables.iter().any(|t| t == "blobhound_state") {
             return Err(refused(
@@ -144,10 +144,16 @@ impl SqliteStore {
                 .query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))
                 .map_err(|e| error(d, "cannot open the state file", e))?;
         }
+        self.commit_without_flush()
+    }
+
+    /// In write-ahead-log mode, `synchronous = NORMAL` makes a commit safe from a killed process
+    /// (a machine's crash may lose the last commits, never the file), without a flush to disk
+    /// for every repository.
+    fn commit_without_flush(&self) -> Result<()> {
         self.connection
             .execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(|e| error(d, "cannot open the state file", e))?;
-        Ok(())
+            .map_err(|e| error(&self.described, "cannot open the state file", e))
     }
 
     fn fail(&self, message: &'static str) -> impl Fn(rusqlite::Error) -> crate::Error + '_ {
