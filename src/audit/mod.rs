@@ -283,8 +283,7 @@ impl Recorder {
         let summary = self.summaries.get(&found.name)?;
         let same = summary.snapshot.as_deref() == Some(snapshot)
             && summary.settings.as_deref() == Some(self.settings.as_str())
-            && summary.error.is_none()
-            && summary.path == found.path.display().to_string();
+            && summary.error.is_none();
         if !same {
             return None;
         }

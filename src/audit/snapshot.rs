@@ -45,8 +45,18 @@ pub fn take(repo: &gix::Repository) -> Result<String> {
         }
     }
     let hash = repo.object_hash();
-    for dir in object_directories(repo.objects.store_ref().path())? {
-        field("objects", dir.as_os_str().as_encoded_bytes());
+    for (i, dir) in object_directories(repo.objects.store_ref().path())?
+        .into_iter()
+        .enumerate()
+    {
+        // The repository's own objects by position, so that the same repository reached by
+        // another spelling of its path (a relative ROOT, another mount) is the same snapshot;
+        // an alternate by where it really is.
+        let place = match i {
+            0 => std::path::PathBuf::from("."),
+            _ => dir.canonicalize().unwrap_or_else(|_| dir.clone()),
+        };
+        field("objects", place.as_os_str().as_encoded_bytes());
         for index in packs::pack_indices(&dir) {
             if let Some(name) = index.file_name() {
                 field("pack", name.as_encoded_bytes());

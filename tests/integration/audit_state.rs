@@ -110,6 +110,10 @@ fn a_rerun_reads_only_what_changed_and_reports_what_a_full_audit_does() {
     assert!(stderr.contains("3 unchanged"), "{stderr}");
     assert_eq!(scanned(&again), 0);
     assert_eq!(again["findings"], first["findings"]);
+    // The same server reached by another spelling of its path is the same server.
+    let respelled = root.join("..").join(root.file_name().unwrap());
+    let (_, _, stderr) = audit(&respelled, &["--state", state]);
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
 
     // One repository gains a commit with a new secret: only it is read, and only its new
     // objects (the new blob, and the one that held a finding, to place it again).
