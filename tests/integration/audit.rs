@@ -26,7 +26,7 @@ fn audit_json(root: &Path, args: &[&str]) -> (i32, Value) {
 }
 
 /// Pushes `work`'s HEAD to a new bare repository at `root/relative` as its main branch.
-fn serve(root: &Path, relative: &str, work: &Path) -> PathBuf {
+pub fn serve(root: &Path, relative: &str, work: &Path) -> PathBuf {
     let path = root.join(relative);
     std::fs::create_dir_all(&path).unwrap();
     git(

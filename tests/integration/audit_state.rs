@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use crate::audit::serve;
 use crate::fixtures::blobhound;
 use crate::sandbox::{commit_file, git, Sandbox};
 use crate::servers;
@@ -29,17 +30,6 @@ fn audit(root: &Path, args: &[&str]) -> (i32, Value, String) {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
     (output.status.code().unwrap(), report, stderr)
-}
-
-fn serve(root: &Path, relative: &str, work: &Path) -> PathBuf {
-    let path = root.join(relative);
-    std::fs::create_dir_all(&path).unwrap();
-    git(
-        &path,
-        &["init", "-q", "--bare", "--initial-branch=main", "."],
-    );
-    git(work, &["push", "-q", path.to_str().unwrap(), "HEAD:main"]);
-    path
 }
 
 fn secrets(report: &Value) -> Vec<String> {
