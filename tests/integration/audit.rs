@@ -11,6 +11,13 @@ use crate::fixtures::blobhound;
 use crate::sandbox::{commit_file, git, Sandbox};
 
 fn audit_json(root: &Path, args: &[&str]) -> (i32, Value) {
+    let (code, report, _) = audit_run(root, args);
+    (code, report)
+}
+
+/// `blobhound audit ROOT --format json --no-progress ARGS`: the exit code, the report and
+/// stderr.
+pub fn audit_run(root: &Path, args: &[&str]) -> (i32, Value, String) {
     let mut all = vec![
         "audit",
         root.to_str().unwrap(),
@@ -20,9 +27,9 @@ fn audit_json(root: &Path, args: &[&str]) -> (i32, Value) {
     ];
     all.extend_from_slice(args);
     let output = blobhound(&all);
-    let report = serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
-    (output.status.code().unwrap(), report)
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (output.status.code().unwrap(), report, stderr)
 }
 
 /// Pushes `work`'s HEAD to a new bare repository at `root/relative` as its main branch.

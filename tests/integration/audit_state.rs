@@ -11,37 +11,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::audit::serve;
-use crate::fixtures::blobhound;
+use crate::audit::{audit_run as audit, serve};
+use crate::fixtures::{blobhound, secrets};
 use crate::sandbox::{commit_file, git, Sandbox};
 use crate::servers;
-
-/// `blobhound audit ROOT --format json ARGS`: the exit code, the report and stderr.
-fn audit(root: &Path, args: &[&str]) -> (i32, Value, String) {
-    let mut all = vec![
-        "audit",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-        "--no-progress",
-    ];
-    all.extend_from_slice(args);
-    let output = blobhound(&all);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
-    (output.status.code().unwrap(), report, stderr)
-}
-
-fn secrets(report: &Value) -> Vec<String> {
-    let mut all: Vec<String> = report["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["secret"].as_str().unwrap().to_string())
-        .collect();
-    all.sort();
-    all
-}
 
 fn scanned(report: &Value) -> u64 {
     report["stats"]["blobs_scanned"].as_u64().unwrap()
