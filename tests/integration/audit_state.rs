@@ -289,14 +289,15 @@ fn two_shards_with_one_killed_and_restarted_give_the_single_audits_report() {
             .spawn()
             .unwrap()
     };
+    // The first starts alone, so every row recorded before the second starts is its own; it is
+    // killed once it has recorded some, while both are at work.
     let mut first = shard("0");
-    let mut second = shard("1");
-    // Kill the first once something is recorded and it is still at work.
     let deadline = Instant::now() + Duration::from_secs(60);
     while recorded(&url) < 4 {
         assert!(Instant::now() < deadline, "nothing was recorded");
         std::thread::sleep(Duration::from_millis(5));
     }
+    let mut second = shard("1");
     assert!(
         first.try_wait().unwrap().is_none(),
         "shard 0 finished before it could be killed: make the server larger"
