@@ -225,7 +225,7 @@ pub fn report_from_state(spec: &str, shard: Option<Shard>) -> Result<Audit> {
         }
         let recorded = state.with(|store| store.report(&summary.name))?;
         match recorded.map(|json| serde_json::from_str::<Report>(&json)) {
-            Some(Ok(report)) => results.push((summary.name, Ok(report))),
+            Some(Ok(report)) => results.push((summary.name, Ok(taken_from_state(report)))),
             Some(Err(e)) => problems.push(format!(
                 "{}: its recorded report cannot be read ({e})",
                 summary.name
@@ -243,6 +243,15 @@ pub fn report_from_state(spec: &str, shard: Option<Shard>) -> Result<Audit> {
         audit.report.warnings.extend(problems);
     }
     Ok(audit)
+}
+
+/// A recorded report as this run's: the stats of a run count what the run read, and it read
+/// nothing of a repository taken from the state.
+fn taken_from_state(report: Report) -> Report {
+    Report {
+        stats: Stats::default(),
+        ..report
+    }
 }
 
 /// One repository's part of an audit.
@@ -278,7 +287,7 @@ impl Recorder {
     }
 
     /// The recorded report of `found`, if the state shows the repository as it is now, audited
-    /// with these settings, and the report reads back.
+    /// with these settings and completely, and the report reads back.
     fn unchanged(&self, found: &Found, snapshot: &str) -> Option<Report> {
         let summary = self.summaries.get(&found.name)?;
         let same = summary.snapshot.as_deref() == Some(snapshot)
@@ -288,26 +297,54 @@ impl Recorder {
             return None;
         }
         let json = self.state.with(|store| store.report(&found.name)).ok()??;
-        let mut report: Report = serde_json::from_str(&json).ok()?;
-        // The stats of a run count what the run read.
-        report.stats = Stats::default();
-        Some(report)
+        let report: Report = serde_json::from_str(&json).ok()?;
+        // What the last audit could not read is tried again: the damage may have been repaired
+        // without renaming a pack.
+        if !report.complete {
+            return None;
+        }
+        Some(taken_from_state(report))
+    }
+
+    /// Whether the state holds an audit of `found` under these settings.
+    fn recorded_alike(&self, found: &Found) -> bool {
+        self.summaries
+            .get(&found.name)
+            .is_some_and(|s| s.settings.as_deref() == Some(self.settings.as_str()))
     }
 
     /// The objects an earlier audit of `found` under these settings read and found clean (none
     /// when the settings changed, or the row cannot be read: then everything is read).
     fn known(&self, found: &Found, hash: gix::hash::Kind) -> KnownObjects {
-        let recorded = self
-            .summaries
-            .get(&found.name)
-            .is_some_and(|s| s.settings.as_deref() == Some(self.settings.as_str()));
-        if !recorded {
+        if !self.recorded_alike(found) {
             return KnownObjects::default();
         }
         match self.state.with(|store| store.known(&found.name)) {
             Ok(Some(bytes)) => KnownObjects::from_bytes(&bytes, hash).unwrap_or_default(),
             _ => KnownObjects::default(),
         }
+    }
+
+    /// The `(detector, secret, fingerprint)` of each finding an earlier audit of `found` under
+    /// these settings reported, so a re-run does not make the slow fingerprints again.
+    fn fingerprints_made(&self, found: &Found) -> Vec<(String, String, String)> {
+        if !self.recorded_alike(found) {
+            return Vec::new();
+        }
+        let Some(report) = self
+            .state
+            .with(|store| store.report(&found.name))
+            .ok()
+            .flatten()
+            .and_then(|json| serde_json::from_str::<Report>(&json).ok())
+        else {
+            return Vec::new();
+        };
+        report
+            .findings
+            .into_iter()
+            .map(|f| (f.detector, f.secret, f.fingerprint))
+            .collect()
     }
 }
 
@@ -351,6 +388,11 @@ fn audit_one(
                     return Ok(report);
                 }
                 let prior = recorder.known(found, repo.object_hash());
+                let mut scan = scan.clone();
+                scan.findings.fingerprints = scan
+                    .findings
+                    .fingerprints
+                    .remembering(recorder.fingerprints_made(found));
                 let (mut report, known) = history::rescan(&repo, &scan, engine, &progress, &prior)?;
                 report.target = path.clone();
                 let json = serde_json::to_string(&report)

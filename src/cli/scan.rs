@@ -343,7 +343,14 @@ pub fn run_mode(args: ScanArgs, mode: Mode<'_>) -> anyhow::Result<Status> {
             note!("blobhound: warning: {warning}");
         }
         if !report.complete && unread.is_empty() {
-            note!("blobhound: scan incomplete: the history scanned is not the whole history");
+            note!(
+                "blobhound: scan incomplete: {}",
+                if report.warnings.is_empty() {
+                    "the history scanned is not the whole history"
+                } else {
+                    "see the warnings above"
+                }
+            );
         }
     }
     if !report.complete && report.unread().any(|s| s.reason == SkipReason::TooLarge) {

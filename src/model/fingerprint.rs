@@ -47,6 +47,9 @@ pub struct WeakKey {
 #[derive(Clone)]
 pub struct Fingerprinter {
     key: Option<(Hmac<Sha256>, String)>,
+    /// Fingerprints an earlier run made under this scheme, by (detector, secret): a re-run of an
+    /// audit need not pay the slow scheme again for every secret it already reported.
+    made: Option<std::sync::Arc<std::collections::HashMap<(String, String), String>>>,
 }
 
 impl std::fmt::Debug for Fingerprinter {
@@ -65,7 +68,10 @@ impl Default for Fingerprinter {
 impl Fingerprinter {
     /// The slow scheme, for when no key is set.
     pub fn unkeyed() -> Self {
-        Fingerprinter { key: None }
+        Fingerprinter {
+            key: None,
+            made: None,
+        }
     }
 
     /// The keyed scheme; the key's bytes are used as they are (surrounding whitespace trimmed, so
@@ -82,7 +88,23 @@ impl Fingerprinter {
         let id = hex(&id_mac.finalize().into_bytes()[..4]);
         Ok(Fingerprinter {
             key: Some((mac, id)),
+            made: None,
         })
+    }
+
+    /// This fingerprinter, remembering the `(detector, secret, fingerprint)` triples an earlier run
+    /// made; those of another scheme are left out (they would not be this run's fingerprints).
+    pub fn remembering(self, made: impl IntoIterator<Item = (String, String, String)>) -> Self {
+        let prefix = format!("{}:", self.scheme());
+        let made: std::collections::HashMap<(String, String), String> = made
+            .into_iter()
+            .filter(|(_, _, fingerprint)| fingerprint.starts_with(&prefix))
+            .map(|(detector, secret, fingerprint)| ((detector, secret), fingerprint))
+            .collect();
+        Fingerprinter {
+            made: (!made.is_empty()).then(|| std::sync::Arc::new(made)),
+            ..self
+        }
     }
 
     /// The scheme as fingerprints spell it: `hmac:<key id>` or `argon2id`.
@@ -95,6 +117,13 @@ impl Fingerprinter {
 
     /// The fingerprint of `secret` found by `detector`.
     pub fn fingerprint(&self, detector: &str, secret: &str) -> String {
+        if let Some(made) = self
+            .made
+            .as_ref()
+            .and_then(|made| made.get(&(detector.to_string(), secret.to_string())))
+        {
+            return made.clone();
+        }
         match &self.key {
             Some((mac, id)) => {
                 let mut mac = mac.clone();
@@ -224,6 +253,31 @@ mod tests {
         assert_eq!(b, Fingerprinter::keyed(KEY).unwrap().fingerprint("ab", "c"));
         assert!(matches!(Kind::of(&b), Some(Kind::Keyed(_))));
         assert_ne!(b, keyed.fingerprint("a", "bc"));
+    }
+
+    #[test]
+    fn remembered_fingerprints_are_used_only_under_their_own_scheme() {
+        let slow = Fingerprinter::unkeyed();
+        let made = slow.fingerprint("d", "s");
+        let keyed = Fingerprinter::keyed(KEY).unwrap();
+        let remembered = |f: &Fingerprinter| {
+            f.clone().remembering([
+                ("d".to_string(), "s".to_string(), made.clone()),
+                ("d".to_string(), "t".to_string(), "argon2id:00".to_string()),
+            ])
+        };
+        // Taken as made for the same scheme (a stand-in value shows it was not recomputed) ...
+        assert_eq!(remembered(&slow).fingerprint("d", "s"), made);
+        assert_eq!(remembered(&slow).fingerprint("d", "t"), "argon2id:00");
+        assert_eq!(
+            remembered(&slow).fingerprint("e", "s"),
+            slow.fingerprint("e", "s")
+        );
+        // ... and ignored under another.
+        assert_eq!(
+            remembered(&keyed).fingerprint("d", "s"),
+            keyed.fingerprint("d", "s")
+        );
     }
 
     #[test]

@@ -166,7 +166,16 @@ fn a_state_that_is_not_one_is_never_written_and_the_audit_is_incomplete() {
     assert_eq!(code, 3, "{stderr}");
     assert_eq!(report["complete"], false);
     assert!(stderr.contains("not a SQLite database"), "{stderr}");
+    assert_eq!(
+        stderr.matches("file is not a database").count(),
+        1,
+        "the database's words are said once: {stderr}"
+    );
     assert!(stderr.contains("not recorded"), "{stderr}");
+    assert!(
+        stderr.contains("incomplete: see the warnings above"),
+        "{stderr}"
+    );
     assert_eq!(
         std::fs::read(&garbage).unwrap(),
         b"this is not a database, it is a note\n".repeat(200)
@@ -433,4 +442,119 @@ fn a_postgresql_that_goes_away_mid_run_loses_nothing_recorded() {
     assert_eq!(recorded(&direct), 150);
     let (_, single, _) = audit(&root, &[]);
     assert_eq!(holdings(&again), holdings(&single));
+}
+
+/// Runs `blobhound audit` as a user whom permissions bind: as root, without the capabilities
+/// that let root read what its mode denies.
+fn audit_bound_by_permissions(root: &Path, args: &[&str]) -> (i32, Value, String) {
+    let root_user = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut command = if root_user {
+        let mut c = Command::new("setpriv");
+        c.args(["--bounding-set=-dac_override,-dac_read_search", "--"])
+            .arg(env!("CARGO_BIN_EXE_blobhound"));
+        c
+    } else {
+        Command::new(env!("CARGO_BIN_EXE_blobhound"))
+    };
+    let output = command
+        .args([
+            "audit",
+            root.to_str().unwrap(),
+            "--format",
+            "json",
+            "--no-progress",
+        ])
+        .args(args)
+        .output()
+        .expect("setpriv (util-linux) runs the audit without root's override");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    (output.status.code().unwrap(), report, stderr)
+}
+
+#[test]
+fn damaged_and_denied_repositories_are_named_and_redone_once_repaired() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut sandbox = Sandbox::new(2105);
+    let (root, _, key) = small_server(&mut sandbox);
+    // A repository whose only pack is damaged in the middle.
+    let damaged = sandbox.path("damaged");
+    std::fs::create_dir_all(&damaged).unwrap();
+    git(&damaged, &["init", "-q", "--initial-branch=main", "."]);
+    for i in 0..40 {
+        let body: String = (0..200).map(|j| format!("line {i} {j}\n")).collect();
+        commit_file(&damaged, &format!("f{i}.txt"), &body, "More");
+    }
+    let broken = serve(&root, "ops/broken.git", &damaged);
+    git(&broken, &["repack", "-adq"]);
+    let pack = std::fs::read_dir(broken.join("objects/pack"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pack"))
+        .unwrap();
+    let intact = std::fs::read(&pack).unwrap();
+    let mut bytes = intact.clone();
+    let middle = bytes.len() / 2;
+    bytes[middle..middle + 256].fill(0x5a);
+    std::fs::set_permissions(&pack, std::fs::Permissions::from_mode(0o644)).unwrap();
+    std::fs::write(&pack, &bytes).unwrap();
+    // A directory the audit may not read, with a repository inside.
+    let hidden = sandbox.path("hidden");
+    std::fs::create_dir_all(&hidden).unwrap();
+    git(&hidden, &["init", "-q", "--initial-branch=main", "."]);
+    let hidden_key = sandbox.django_key();
+    commit_file(
+        &hidden,
+        "settings.py",
+        &format!("SECRET_KEY = '{hidden_key}'\n"),
+        "Settings",
+    );
+    serve(&root, "private/vault.git", &hidden);
+    let private = root.join("private");
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let db = sandbox.path("state.db");
+    let state = db.to_str().unwrap();
+    let (code, first, stderr) = audit_bound_by_permissions(&root, &["--state", state]);
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Secrets were found (exit 1 outranks 3), and the report says it is incomplete.
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(first["complete"], false);
+    let said = format!("{first} {stderr}");
+    assert!(
+        said.contains("private"),
+        "the denied directory is named: {said}"
+    );
+    assert!(
+        said.contains("ops/broken"),
+        "the damaged repository is named: {said}"
+    );
+    assert!(
+        secrets(&first).contains(&key),
+        "the rest is audited: {first}"
+    );
+    assert!(!secrets(&first).contains(&hidden_key));
+
+    // Still damaged, and readable now: the damaged one is audited again (not taken from the
+    // state as if complete), the denied one for the first time, the rest from the state.
+    let (code, second, stderr) = audit(&root, &["--state", state]);
+    assert_eq!(
+        (code, &second["complete"]),
+        (1, &Value::Bool(false)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
+    assert!(secrets(&second).contains(&hidden_key), "{second}");
+
+    // Repaired: the report is complete, and what was recorded before is still there.
+    std::fs::write(&pack, &intact).unwrap();
+    let (code, repaired, stderr) = audit(&root, &["--state", state]);
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(repaired["complete"], true, "{repaired}");
+    assert!(stderr.contains("4 unchanged"), "{stderr}");
+    let (_, full, _) = audit(&root, &[]);
+    assert_eq!(holdings(&repaired), holdings(&full));
 }

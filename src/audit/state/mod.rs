@@ -139,7 +139,30 @@ pub(crate) fn error(
     Error::State {
         store: store.to_string(),
         message: message.into(),
-        source: Some(Box::new(source)),
+        source: Some(Box::new(DatabaseError(Box::new(source)))),
+    }
+}
+
+/// A database's error, without a source that only restates it: SQLite's "file is not a
+/// database" comes with a source reading "Error code 26: file is not a database", and a message
+/// printed with its sources would say it twice.
+#[derive(Debug)]
+struct DatabaseError(Box<dyn std::error::Error + Send + Sync>);
+
+impl std::fmt::Display for DatabaseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for DatabaseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        let below = self.0.source()?;
+        if below.to_string().contains(&self.0.to_string()) {
+            below.source()
+        } else {
+            Some(below)
+        }
     }
 }
 
