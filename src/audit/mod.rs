@@ -21,11 +21,12 @@ use sha2::{Digest, Sha256};
 use self::discover::{DiscoverOptions, Discovery, Found};
 use self::shard::Shard;
 use self::state::{Access, Entry, State, Summary};
-use crate::collect::known::KnownObjects;
 use crate::error::{Error, Result};
 use crate::model::{count, hex, Finding};
 use crate::objects::repository;
-use crate::pipeline::{history, ScanOptions, ScanProgress};
+use crate::pipeline::history::{self, Prior};
+use crate::pipeline::seen::Seen;
+use crate::pipeline::{ScanOptions, ScanProgress};
 use crate::report::{Report, Stats};
 use crate::scan::Engine;
 
@@ -313,38 +314,23 @@ impl Recorder {
             .is_some_and(|s| s.settings.as_deref() == Some(self.settings.as_str()))
     }
 
-    /// The objects an earlier audit of `found` under these settings read and found clean (none
-    /// when the settings changed, or the row cannot be read: then everything is read).
-    fn known(&self, found: &Found, hash: gix::hash::Kind) -> KnownObjects {
+    /// What an earlier audit of `found` under these settings saw and reported (nothing when the
+    /// settings changed, or the row cannot be read: then everything is read and traced).
+    fn prior(&self, found: &Found, hash: gix::hash::Kind) -> Prior {
         if !self.recorded_alike(found) {
-            return KnownObjects::default();
+            return Prior::default();
         }
-        match self.state.with(|store| store.known(&found.name)) {
-            Ok(Some(bytes)) => KnownObjects::from_bytes(&bytes, hash).unwrap_or_default(),
-            _ => KnownObjects::default(),
-        }
-    }
-
-    /// The `(detector, secret, fingerprint)` of each finding an earlier audit of `found` under
-    /// these settings reported, so a re-run does not make the slow fingerprints again.
-    fn fingerprints_made(&self, found: &Found) -> Vec<(String, String, String)> {
-        if !self.recorded_alike(found) {
-            return Vec::new();
-        }
-        let Some(report) = self
+        let seen = match self.state.with(|store| store.known(&found.name)) {
+            Ok(Some(bytes)) => Seen::from_bytes(&bytes, hash).unwrap_or_default(),
+            _ => Seen::default(),
+        };
+        let report = self
             .state
             .with(|store| store.report(&found.name))
             .ok()
             .flatten()
-            .and_then(|json| serde_json::from_str::<Report>(&json).ok())
-        else {
-            return Vec::new();
-        };
-        report
-            .findings
-            .into_iter()
-            .map(|f| (f.detector, f.secret, f.fingerprint))
-            .collect()
+            .and_then(|json| serde_json::from_str::<Report>(&json).ok());
+        Prior { seen, report }
     }
 }
 
@@ -387,13 +373,16 @@ fn audit_one(
                     audited.unchanged = true;
                     return Ok(report);
                 }
-                let prior = recorder.known(found, repo.object_hash());
+                let prior = recorder.prior(found, repo.object_hash());
+                // The slow fingerprints of secrets reported before are not made again.
+                let made = prior
+                    .report
+                    .iter()
+                    .flat_map(|r| &r.findings)
+                    .map(|f| (f.detector.clone(), f.secret.clone(), f.fingerprint.clone()));
                 let mut scan = scan.clone();
-                scan.findings.fingerprints = scan
-                    .findings
-                    .fingerprints
-                    .remembering(recorder.fingerprints_made(found));
-                let (mut report, known) = history::rescan(&repo, &scan, engine, &progress, &prior)?;
+                scan.findings.fingerprints = scan.findings.fingerprints.clone().remembering(made);
+                let (mut report, seen) = history::rescan(&repo, &scan, engine, &progress, &prior)?;
                 report.target = path.clone();
                 let json = serde_json::to_string(&report)
                     .map_err(|e| Error::Git(format!("cannot serialise the report: {e}")))?;
@@ -402,7 +391,7 @@ fn audit_one(
                     path: &path,
                     snapshot: &snapshot,
                     settings: &recorder.settings,
-                    known: &known.to_bytes(),
+                    known: &seen.to_bytes(),
                     report: &json,
                 };
                 if let Err(e) = recorder.state.with(|store| store.record(&entry)) {
@@ -503,6 +492,7 @@ fn merge(target: &str, scanned: Vec<(String, Result<Report>)>) -> Report {
         stats.bytes_scanned += report.stats.bytes_scanned;
         stats.bytes_decoded += report.stats.bytes_decoded;
         stats.commits += report.stats.commits;
+        stats.commits_traced += report.stats.commits_traced;
         stats.content_ms += report.stats.content_ms;
         stats.history_ms += report.stats.history_ms;
         merged.warnings.extend(

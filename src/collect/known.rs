@@ -1,8 +1,6 @@
-//! The objects an earlier scan of a repository read whole and found nothing in, as an audit's
-//! state keeps them: a re-run reads only what is not among them, so its cost follows what the
-//! repository gained, not its size. Objects that had matches are never among them (they are read
-//! again, so their findings are placed against the history as it is now), and neither is anything
-//! skipped or read in part (it is tried again).
+//! Sets of objects an earlier scan of a repository met, as an audit's state keeps them (in the
+//! history pipeline's record of what it saw): a re-run passes by the objects an earlier scan
+//! read clean, so its cost follows what the repository gained, not its size.
 
 use gix::ObjectId;
 
@@ -33,6 +31,11 @@ impl KnownObjects {
     /// Whether `id` is in the set.
     pub fn contains(&self, id: &ObjectId) -> bool {
         self.ids.binary_search(id).is_ok()
+    }
+
+    /// The ids, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &ObjectId> {
+        self.ids.iter()
     }
 
     /// How many ids the set holds.

@@ -317,6 +317,18 @@ impl<'e> Collector<'e> {
         self.seen.insert(id);
     }
 
+    /// Takes over what an earlier scan recorded of an object without reading it again: a blob
+    /// skipped as binary or too large is skipped again under the same limits, and one history
+    /// named but the database lacked is still lacking while no object file holds it.
+    pub fn carry(&self, entry: Skipped) {
+        if !entry.reason.makes_incomplete() {
+            if let Ok(id) = ObjectId::from_hex(entry.blob.as_bytes()) {
+                self.seen.insert(id);
+            }
+        }
+        lock(&self.skipped).push(entry);
+    }
+
     /// Whether object `id` was read (scanned or deliberately skipped for size or binary content).
     pub fn has_blob(&self, id: &ObjectId) -> bool {
         self.seen.contains(id)

@@ -10,12 +10,15 @@ use std::time::Instant;
 use gix::ObjectId;
 
 use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
+use std::sync::Arc;
+
+use super::seen::{Introduction, Seen};
 use crate::collect::known::KnownObjects;
 use crate::collect::Collector;
 use crate::error::Result;
-use crate::model::{count, count_was, thousands, Coverage, SkipReason, Source};
+use crate::model::{count, count_was, thousands, Coverage, SkipReason, Skipped, Source};
 use crate::objects::repository::is_partial_clone;
-use crate::provenance::{self, Provenance};
+use crate::provenance::{self, Origin, Provenance, Since};
 use crate::report::{Attribution, BlobPlace, Report, Submodule};
 use crate::scan::{BlobMatch, Engine};
 use crate::source::{loose, object_directories, packs};
@@ -30,23 +33,108 @@ pub fn scan(
     scan_objects(repo, options, engine, progress, None).map(|(report, _)| report)
 }
 
-/// A scan of `repo` again, reading only the objects not in `prior` (what an earlier scan read and
-/// found nothing in), with findings placed against the history as it is now. Returns the report,
-/// as a full scan would make it, and the objects to skip next time.
+/// What an audit's state recalls of a repository's last scan under the same settings.
+#[derive(Debug, Default)]
+pub struct Prior {
+    /// What it saw: the objects it read clean, the others it listed, its tips.
+    pub seen: Seen,
+    /// What it reported (its findings' places, its skipped objects), when the state has it.
+    pub report: Option<Report>,
+}
+
+/// A scan of `repo` again, reading only the objects `prior` did not read clean, and tracing
+/// only the history past its tips. Returns the report, as a full scan would make it, and what
+/// this scan saw, for the next.
 ///
-/// The findings are those of a full scan: every object that had a match was left out of `prior`
-/// and is read again, and an object a rewrite removed is simply not listed any more, so its
-/// findings are gone. The trace of history is the full scan's (its cost follows the number of
-/// commits, not their content).
+/// The findings are those of a full scan. Every object that had a match was left out of the
+/// clean ones and is read again, so a copy of a secret found later at a higher confidence still
+/// brings every copy into the report. A blob skipped as binary or too large is skipped again
+/// unread, under the same limits. An object a rewrite removed is simply not listed any more,
+/// so its findings are gone. When history only grew (every earlier tip still reachable, the
+/// same shallow boundary), the earlier introductions stand and only the new commits' trees are
+/// read; after a rewrite or a deleted branch, all history is traced again.
 pub fn rescan(
     repo: &gix::Repository,
     options: &ScanOptions,
     engine: &Engine,
     progress: &ScanProgress,
-    prior: &KnownObjects,
-) -> Result<(Report, KnownObjects)> {
-    let (report, known) = scan_objects(repo, options, engine, progress, Some(prior))?;
-    Ok((report, known.unwrap_or_default()))
+    prior: &Prior,
+) -> Result<(Report, Seen)> {
+    let (report, seen) = scan_objects(repo, options, engine, progress, Some(prior))?;
+    Ok((report, seen.unwrap_or_default()))
+}
+
+/// Skips a re-run takes over unread: the object is the same, and so are the limits.
+fn carried_unread(reason: SkipReason) -> bool {
+    matches!(reason, SkipReason::Binary | SkipReason::TooLarge)
+}
+
+/// What an earlier scan traced, as a trace that starts past it takes it.
+fn since(prior: &Prior) -> Since {
+    let seen = &prior.seen;
+    let mut since = Since {
+        tips: seen.tips.clone(),
+        shallow: seen.shallow.clone(),
+        dangling: seen.dangling.clone(),
+        listed: KnownObjects::new(
+            seen.clean
+                .iter()
+                .chain(seen.others.iter())
+                .copied()
+                .collect(),
+        ),
+        submodules: prior
+            .report
+            .iter()
+            .flat_map(|r| &r.submodules)
+            .map(|s| (s.path.clone(), s.commit.id()))
+            .collect(),
+        ..Since::default()
+    };
+    for introduction in &seen.introductions {
+        let object = introduction.object.id();
+        since.traced.insert(object);
+        if introduction.commit.is_none() && introduction.unreachable_commit.is_none() {
+            continue;
+        }
+        since.origins.entry(object).or_default().push(Origin {
+            commit: introduction.commit.clone().map(Arc::new),
+            path: introduction.path.clone(),
+            unreachable_commit: introduction.unreachable_commit.clone().map(Arc::new),
+            tag: None,
+        });
+    }
+    since
+}
+
+/// The introductions of every object in `wanted`, for the next trace to start from (a tag's
+/// names are read afresh each time, so they are not kept).
+fn introductions(provenance: &Provenance, wanted: &HashSet<ObjectId>) -> Vec<Introduction> {
+    let mut kept = Vec::new();
+    let mut objects: Vec<&ObjectId> = wanted.iter().collect();
+    objects.sort();
+    for object in objects {
+        let before = kept.len();
+        for origin in provenance.origins.get(object).into_iter().flatten() {
+            if origin.commit.is_some() || origin.unreachable_commit.is_some() {
+                kept.push(Introduction {
+                    object: (*object).into(),
+                    path: origin.path.clone(),
+                    commit: origin.commit.as_deref().cloned(),
+                    unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
+                });
+            }
+        }
+        if kept.len() == before {
+            kept.push(Introduction {
+                object: (*object).into(),
+                path: None,
+                commit: None,
+                unreachable_commit: None,
+            });
+        }
+    }
+    kept
 }
 
 /// How a re-run reads one pack.
@@ -65,23 +153,21 @@ const FEW_NEW_OBJECTS: usize = 8;
 
 /// Every object a re-run's object directories list, and how each pack is to be read.
 struct Listing {
-    ids: Vec<ObjectId>,
+    ids: KnownObjects,
     packs: std::collections::HashMap<PathBuf, PackPlan>,
 }
 
 impl Listing {
     /// Lists the objects of `indices` and of the loose directories, and counts those of `prior`
-    /// as read in `collector`.
+    /// (read before, clean or skipped unread) as read in `collector`.
     fn of(
         indices: &[(PathBuf, Vec<PathBuf>)],
         hash: gix::hash::Kind,
         prior: &KnownObjects,
         collector: &Collector<'_>,
     ) -> Listing {
-        let mut listing = Listing {
-            ids: Vec::new(),
-            packs: std::collections::HashMap::new(),
-        };
+        let mut listed = Vec::new();
+        let mut packs = std::collections::HashMap::new();
         let note = |id: ObjectId, new: &mut Vec<ObjectId>| {
             if prior.contains(&id) {
                 collector.assume_read(id);
@@ -96,7 +182,7 @@ impl Listing {
                     None => PackPlan::Whole,
                     Some(ids) => {
                         let mut new = Vec::new();
-                        listing.ids.extend(ids.iter().map(|id| note(*id, &mut new)));
+                        listed.extend(ids.iter().map(|id| note(*id, &mut new)));
                         if new.is_empty() {
                             PackPlan::Known
                         } else if new.len() * FEW_NEW_OBJECTS <= ids.len() {
@@ -106,14 +192,17 @@ impl Listing {
                         }
                     }
                 };
-                listing.packs.insert(index.clone(), plan);
+                packs.insert(index.clone(), plan);
             }
             let mut new = Vec::new();
             for id in loose::object_ids(dir, hash) {
-                listing.ids.push(note(id, &mut new));
+                listed.push(note(id, &mut new));
             }
         }
-        listing
+        Listing {
+            ids: KnownObjects::new(listed),
+            packs,
+        }
     }
 }
 
@@ -122,8 +211,8 @@ fn scan_objects(
     options: &ScanOptions,
     engine: &Engine,
     progress: &ScanProgress,
-    prior: Option<&KnownObjects>,
-) -> Result<(Report, Option<KnownObjects>)> {
+    prior: Option<&Prior>,
+) -> Result<(Report, Option<Seen>)> {
     let hash = repo.object_hash();
     let objects_dir = repo.objects.store_ref().path().to_path_buf();
     let dirs = object_directories(&objects_dir)?;
@@ -140,7 +229,42 @@ fn scan_objects(
         .sum();
     progress.total.store(expected, Ordering::Relaxed);
 
-    let listing = prior.map(|prior| Listing::of(&indices, hash, prior, &collector));
+    // Skips taken over unread, and the objects passed by: those read clean, and those.
+    let carried: Vec<Skipped> = prior
+        .and_then(|p| p.report.as_ref())
+        .map(|report| {
+            report
+                .skipped
+                .iter()
+                .filter(|s| carried_unread(s.reason) && s.member.is_none())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let listing = prior.map(|prior| {
+        let passed = KnownObjects::new(
+            prior
+                .seen
+                .clean
+                .iter()
+                .copied()
+                .chain(
+                    carried
+                        .iter()
+                        .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok()),
+                )
+                .collect(),
+        );
+        Listing::of(&indices, hash, &passed, &collector)
+    });
+    if let Some(listing) = &listing {
+        for entry in carried {
+            // Only what the repository still holds.
+            if ObjectId::from_hex(entry.blob.as_bytes()).is_ok_and(|id| listing.ids.contains(&id)) {
+                collector.carry(entry);
+            }
+        }
+    }
     let mut warnings = Vec::new();
     // Packs whose index could not be read: their objects cannot even be listed, so the scan
     // cannot say it saw everything, whatever else it finds.
@@ -200,7 +324,22 @@ fn scan_objects(
         .into_iter()
         .chain(read_in_part.iter().copied())
         .collect();
-    let provenance = provenance::trace(repo, &wanted, &collector, options.threads)?;
+    let since = prior.map(since);
+    let provenance = provenance::trace(repo, &wanted, &collector, options.threads, since.as_ref())?;
+    let prior_report = prior.and_then(|p| p.report.as_ref());
+    if provenance.incremental {
+        // Old history was not walked again: what it lacked, it still lacks while no object
+        // file holds it.
+        let listed = listing.as_ref().map(|l| &l.ids);
+        for entry in prior_report.into_iter().flat_map(|r| &r.skipped) {
+            let lacking = matches!(entry.reason, SkipReason::Missing | SkipReason::Corrupt)
+                && ObjectId::from_hex(entry.blob.as_bytes())
+                    .is_ok_and(|id| !listed.is_some_and(|l| l.contains(&id)));
+            if lacking {
+                collector.carry(entry.clone());
+            }
+        }
+    }
     let history_ms = elapsed_ms(started) - content_ms;
     if provenance.shallow {
         warnings.push(
@@ -251,20 +390,26 @@ fn scan_objects(
             count_was(missing as u64, "object", "objects")
         ));
     }
-    let known = listing.map(|listing| {
+    let seen = listing.map(|listing| {
         let retry: HashSet<ObjectId> = collected
             .skipped
             .iter()
             .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
             .chain(matched)
             .collect();
-        KnownObjects::new(
-            listing
-                .ids
-                .into_iter()
-                .filter(|id| !retry.contains(id))
-                .collect(),
-        )
+        let (others, clean): (Vec<ObjectId>, Vec<ObjectId>) = listing
+            .ids
+            .iter()
+            .copied()
+            .partition(|id| retry.contains(id));
+        Seen {
+            clean: KnownObjects::new(clean),
+            others: KnownObjects::new(others),
+            tips: KnownObjects::new(provenance.tips.clone()),
+            shallow: KnownObjects::new(provenance.shallow_boundary.clone()),
+            dangling: KnownObjects::new(provenance.dangling.clone()),
+            introductions: introductions(&provenance, &wanted),
+        }
     });
     let mut report = finish(
         engine,
@@ -284,9 +429,10 @@ fn scan_objects(
         })
         .collect();
     report.stats.commits = provenance.reachable_commits as u64;
+    report.stats.commits_traced = provenance.commits_traced as u64;
     report.stats.content_ms = content_ms;
     report.stats.history_ms = history_ms;
-    Ok((report, known))
+    Ok((report, seen))
 }
 
 impl Attribution for Provenance {

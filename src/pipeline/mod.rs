@@ -11,6 +11,7 @@ pub mod directory;
 pub mod gate;
 pub mod history;
 pub mod range;
+pub mod seen;
 
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU64;

@@ -160,6 +160,10 @@ pub struct Stats {
     pub blobs_skipped: u64,
     /// Commits reachable from refs (0 for a directory).
     pub commits: u64,
+    /// Of which those whose trees were read to place findings: all of them, except in an
+    /// audit's re-run, which reads only those past the refs it saw before.
+    #[serde(default)]
+    pub commits_traced: u64,
     /// Wall time.
     pub duration_ms: u64,
     /// Of which reading and scanning every object.

@@ -558,3 +558,119 @@ fn damaged_and_denied_repositories_are_named_and_redone_once_repaired() {
     let (_, full, _) = audit(&root, &[]);
     assert_eq!(holdings(&repaired), holdings(&full));
 }
+
+fn traced(report: &Value) -> u64 {
+    report["stats"]["commits_traced"].as_u64().unwrap()
+}
+
+#[test]
+fn a_rerun_traces_only_new_commits_while_history_only_grows_and_places_as_a_full_audit() {
+    let mut sandbox = Sandbox::new(2106);
+    let root = sandbox.path("server");
+    let work = sandbox.work();
+    let key = sandbox.django_key();
+    commit_file(
+        &work,
+        "settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Settings",
+    );
+    let password = sandbox.password();
+    commit_file(
+        &work,
+        "tests/fixtures/mail.py",
+        &format!("EMAIL_HOST_PASSWORD = '{password}'\n"),
+        "Test mail settings",
+    );
+    for i in 0..8 {
+        commit_file(
+            &work,
+            &format!("app/m{i}.py"),
+            &format!("X = {i}\n"),
+            "More",
+        );
+    }
+    let bare = serve(&root, "ops/app.git", &work);
+    let push = |args: &[&str]| {
+        let mut all = vec!["push", "-q", bare.to_str().unwrap()];
+        all.extend_from_slice(args);
+        git(&work, &all);
+    };
+    push(&["HEAD~3:refs/heads/old-line"]);
+    let db = sandbox.path("state.db");
+    let state = db.to_str().unwrap();
+    let (_, first, _) = audit(&root, &["--state", state]);
+    assert_eq!(traced(&first), 10, "a first audit traces all history");
+    // Some(n): only the n new commits are traced; None: all of history is.
+    let rerun = |step: &str, new_commits: Option<u64>| {
+        let (_, again, stderr) = audit(&root, &["--state", state]);
+        let (_, full, _) = audit(&root, &[]);
+        assert_eq!(holdings(&again), holdings(&full), "{step}: {stderr}");
+        let all = again["stats"]["commits"].as_u64().unwrap();
+        assert_eq!(
+            traced(&again),
+            new_commits.unwrap_or(all),
+            "{step}: {again}"
+        );
+        again
+    };
+
+    // A copy of the old key at a new path: a new introduction of an old finding.
+    commit_file(
+        &work,
+        "deploy/settings.py",
+        &format!("SECRET_KEY = '{key}'\n"),
+        "Deploy settings",
+    );
+    push(&["HEAD:main"]);
+    let copied = rerun("copy", Some(1));
+    let paths: Vec<&str> = copied["findings"][0]["locations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| l["path"].as_str())
+        .collect();
+    assert!(paths.contains(&"deploy/settings.py"), "{copied}");
+
+    // A branch from an old commit with a new secret: the old key's finding names it too.
+    git(&work, &["checkout", "-q", "-b", "hotfix", "HEAD~6"]);
+    let (id, secret) = sandbox.aws_pair();
+    commit_file(
+        &work,
+        "deploy/aws.env",
+        &format!("AWS_ACCESS_KEY_ID={id}\nAWS_SECRET_ACCESS_KEY={secret}\n"),
+        "Hotfix",
+    );
+    push(&["hotfix"]);
+    let branched = rerun("branch", Some(1));
+    assert!(
+        branched.to_string().contains("refs/heads/hotfix"),
+        "{branched}"
+    );
+
+    // Main drops the key from HEAD and puts the test password in a real file.
+    git(&work, &["checkout", "-q", "-"]);
+    git(&work, &["rm", "-q", "settings.py", "deploy/settings.py"]);
+    commit_file(
+        &work,
+        ".env",
+        &format!("EMAIL_HOST_PASSWORD={password}\n"),
+        "Env",
+    );
+    push(&["HEAD:main"]);
+    let moved = rerun("head", Some(1));
+    assert!(secrets(&moved).contains(&password), "{moved}");
+
+    // A branch deleted unmerged: its commit is no longer reachable, so all history is traced.
+    push(&[":refs/heads/hotfix"]);
+    let deleted = rerun("deletion", None);
+    assert!(
+        deleted.to_string().contains("unreachable_commit"),
+        "{deleted}"
+    );
+    // And past that, only new commits again, the unreachable one still placed.
+    commit_file(&work, "app/late.py", "X = 1\n", "Late");
+    push(&["HEAD:main"]);
+    let late = rerun("after the deletion", Some(1));
+    assert!(late.to_string().contains("unreachable_commit"), "{late}");
+}

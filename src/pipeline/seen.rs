@@ -1,0 +1,189 @@
+//! What an earlier history scan of a repository saw, as an audit's state keeps it, so that a
+//! re-run costs what the repository gained, not its size:
+//!
+//! - the objects it read whole and found nothing in are passed by;
+//! - the other objects it listed (with matches, skipped, read in part) tell, with those, what
+//!   is new: an object in neither set arrived since;
+//! - its ref tips and shallow boundary say which history it traced: the commits the tips reach;
+//!   and the commits no ref reached, which are walked again (a commit whose object is passed by
+//!   is not met otherwise);
+//! - the introductions it found for every object it traced (the commit and path of each, also
+//!   for objects the report left out as below its confidence floor), which stand as long as
+//!   history only grew.
+//!
+//! Objects that had matches are never passed by: they are read again, so a copy of a secret
+//! found later at a higher confidence still brings every copy into the report.
+
+use gix::ObjectId;
+use serde::{Deserialize, Serialize};
+
+use crate::collect::known::KnownObjects;
+use crate::model::{CommitInfo, Oid};
+
+/// One introduction of a traced object, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Introduction {
+    /// The object (a blob, or a commit for its message).
+    pub object: Oid,
+    /// Its path, when a tree names it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The reachable commit that introduced it there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<CommitInfo>,
+    /// Or the unreachable commit that holds it, when no reachable one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable_commit: Option<CommitInfo>,
+}
+
+/// What an earlier scan of one repository saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Objects read whole in which nothing was found: a re-run passes them by.
+    pub clean: KnownObjects,
+    /// The other objects it listed (with matches, skipped, read in part).
+    pub others: KnownObjects,
+    /// The commits its refs named: the history it traced is everything they reach.
+    pub tips: KnownObjects,
+    /// The shallow boundary it saw: a changed boundary changes old history.
+    pub shallow: KnownObjects,
+    /// The commits no ref reached: their objects are passed by, so they are named here to be
+    /// walked again.
+    pub dangling: KnownObjects,
+    /// Every object it traced (everything with matches, and what it read in part), and each
+    /// introduction it found for them; an object without a place has one with no path and no
+    /// commit.
+    pub introductions: Vec<Introduction>,
+}
+
+/// A stored record that cannot be read back.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the record of the last scan is torn or of another form ({0})")]
+pub struct TornRecord(String);
+
+/// Opens the stored form of a [`Seen`]; a bare list of ids (the first stored form) has none.
+const MAGIC: &[u8; 8] = b"bhseen2\n";
+
+/// How many sets of ids the stored form holds.
+const SETS: usize = 5;
+
+impl Seen {
+    /// Whether the repository held `id` when it was seen.
+    pub fn listed(&self, id: &ObjectId) -> bool {
+        self.clean.contains(id) || self.others.contains(id)
+    }
+
+    /// Whether the record says enough to trace only the history past it: a record without tips
+    /// (of the first stored form, or of an empty repository) does not.
+    pub fn has_history(&self) -> bool {
+        !self.tips.is_empty()
+    }
+
+    /// The stored form: a magic line, a little-endian count for each set, each set's ids, then
+    /// the introductions as JSON.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let sets = [
+            &self.clean,
+            &self.others,
+            &self.tips,
+            &self.shallow,
+            &self.dangling,
+        ];
+        let mut bytes = MAGIC.to_vec();
+        for set in sets {
+            bytes.extend_from_slice(&(set.len() as u64).to_le_bytes());
+        }
+        for set in sets {
+            bytes.extend_from_slice(&set.to_bytes());
+        }
+        // Plain data of strings and ids: serialising it cannot fail.
+        bytes.extend(serde_json::to_vec(&self.introductions).unwrap_or_else(|_| b"[]".to_vec()));
+        bytes
+    }
+
+    /// The record [`Self::to_bytes`] wrote. A bare list of ids (the first stored form) is the
+    /// clean objects alone, which still spares their reading.
+    pub fn from_bytes(bytes: &[u8], hash: gix::hash::Kind) -> Result<Self, TornRecord> {
+        let torn = |why: &str| TornRecord(why.to_string());
+        let Some(rest) = bytes.strip_prefix(MAGIC.as_slice()) else {
+            return Ok(Seen {
+                clean: KnownObjects::from_bytes(bytes, hash).map_err(|e| torn(&e.to_string()))?,
+                ..Seen::default()
+            });
+        };
+        let (counts, mut rest) = rest
+            .split_at_checked(8 * SETS)
+            .ok_or_else(|| torn("no counts"))?;
+        let mut sets = Vec::with_capacity(SETS);
+        for count in counts.chunks_exact(8) {
+            let count = u64::from_le_bytes(count.try_into().map_err(|_| torn("a count"))?);
+            let len = usize::try_from(count)
+                .ok()
+                .and_then(|n| n.checked_mul(hash.len_in_bytes()))
+                .ok_or_else(|| torn("a count too large"))?;
+            let (set, after) = rest
+                .split_at_checked(len)
+                .ok_or_else(|| torn("fewer ids than counted"))?;
+            sets.push(KnownObjects::from_bytes(set, hash).map_err(|e| torn(&e.to_string()))?);
+            rest = after;
+        }
+        let introductions =
+            serde_json::from_slice(rest).map_err(|e| torn(&format!("introductions: {e}")))?;
+        let [clean, others, tips, shallow, dangling]: [KnownObjects; SETS] =
+            sets.try_into().map_err(|_| torn("the sets"))?;
+        Ok(Seen {
+            clean,
+            others,
+            tips,
+            shallow,
+            dangling,
+            introductions,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(byte: u8) -> ObjectId {
+        ObjectId::from_bytes_or_panic(&[byte; 20])
+    }
+
+    #[test]
+    fn a_record_round_trips_and_the_first_form_reads_as_clean_objects() {
+        let sha1 = gix::hash::Kind::Sha1;
+        let seen = Seen {
+            clean: KnownObjects::new(vec![id(1), id(2)]),
+            others: KnownObjects::new(vec![id(3)]),
+            tips: KnownObjects::new(vec![id(4), id(5), id(6)]),
+            shallow: KnownObjects::default(),
+            dangling: KnownObjects::new(vec![id(8)]),
+            introductions: vec![Introduction {
+                object: id(3).into(),
+                path: Some("app/.env".into()),
+                commit: Some(CommitInfo {
+                    id: id(4).into(),
+                    author: "A U Thor".into(),
+                    email: "author@example.com".into(),
+                    date: "2026-01-01T00:00:00Z".into(),
+                    summary: "Settings".into(),
+                    rank: 0,
+                }),
+                unreachable_commit: None,
+            }],
+        };
+        let bytes = seen.to_bytes();
+        assert_eq!(Seen::from_bytes(&bytes, sha1).unwrap(), seen);
+        assert!(seen.listed(&id(3)) && !seen.listed(&id(4)) && seen.has_history());
+        // Torn anywhere, it is refused rather than half read.
+        for cut in [1, 12, 48, bytes.len() - 1] {
+            assert!(Seen::from_bytes(&bytes[..cut], sha1).is_err(), "{cut}");
+        }
+        // The first form, a bare list of ids, is the clean objects alone.
+        let first = KnownObjects::new(vec![id(7)]);
+        let read = Seen::from_bytes(&first.to_bytes(), sha1).unwrap();
+        assert!(!read.has_history());
+        assert_eq!(read.clean, first);
+    }
+}
