@@ -339,6 +339,18 @@ impl<'e> Collector<'e> {
         self.limits
     }
 
+    /// Takes over the matches an earlier scan found in an object it read whole, without
+    /// reading it again: the object is the same, and so are the detectors.
+    pub fn restore(&self, found: Found) {
+        self.seen.insert(found.id);
+        lock(&self.found).push(found);
+    }
+
+    /// Every object with matches so far, with them (before any is dropped as below a floor).
+    pub fn found(&self) -> Vec<Found> {
+        lock(&self.found).clone()
+    }
+
     /// Ids of the objects that had matches.
     pub fn blobs_with_matches(&self) -> Vec<ObjectId> {
         lock(&self.found).iter().map(|f| f.id).collect()

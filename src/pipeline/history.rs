@@ -12,9 +12,9 @@ use gix::ObjectId;
 use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
 use std::sync::Arc;
 
-use super::seen::{Introduction, Seen};
+use super::seen::{Held, HeldMatch, Introduction, Seen};
 use crate::collect::known::KnownObjects;
-use crate::collect::Collector;
+use crate::collect::{Collector, Found};
 use crate::error::Result;
 use crate::model::{count, count_was, thousands, Coverage, SkipReason, Skipped, Source};
 use crate::objects::repository::is_partial_clone;
@@ -46,10 +46,11 @@ pub struct Prior {
 /// only the history past its tips. Returns the report, as a full scan would make it, and what
 /// this scan saw, for the next.
 ///
-/// The findings are those of a full scan. Every object that had a match was left out of the
-/// clean ones and is read again, so a copy of a secret found later at a higher confidence still
-/// brings every copy into the report. A blob skipped as binary or too large is skipped again
-/// unread, under the same limits. An object a rewrite removed is simply not listed any more,
+/// The findings are those of a full scan. The matches of every object read before are taken
+/// over, those below the floor too, and decided again with the new ones, so a copy of a secret
+/// found later at a higher confidence still brings every copy into the report. A blob skipped
+/// as binary or too large is skipped again unread, under the same limits; one read only in part
+/// is read again. An object a rewrite removed is simply not listed any more,
 /// so its findings are gone. When history only grew (every earlier tip still reachable, the
 /// same shallow boundary), the earlier introductions stand and only the new commits' trees are
 /// read; after a rewrite or a deleted branch, all history is traced again.
@@ -135,6 +136,63 @@ fn introductions(provenance: &Provenance, wanted: &HashSet<ObjectId>) -> Vec<Int
         }
     }
     kept
+}
+
+/// The matches of `found` as stored, detectors named by id.
+fn held(engine: &Engine, found: &Found) -> Held {
+    let detectors = engine.detectors();
+    Held {
+        object: found.id.into(),
+        source: found.source,
+        matches: found
+            .matches
+            .iter()
+            .map(|m| HeldMatch {
+                detector: detectors[m.detector].id.clone(),
+                secret: m.secret.clone(),
+                matched: m.matched.clone(),
+                offset: m.offset,
+                line: m.line,
+                column: m.column,
+                fields: m.fields.clone(),
+                entropy: m.entropy,
+                confidence: m.confidence,
+                confidence_reason: m.confidence_reason.as_deref().map(str::to_string),
+                origin: m.origin.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// A stored object's matches for `engine`; none when a detector is not among its own (then the
+/// object is read again).
+fn restored(engine: &Engine, held: &Held) -> Option<Found> {
+    let detectors = engine.detectors();
+    let matches = held
+        .matches
+        .iter()
+        .map(|m| {
+            let detector = detectors.iter().position(|d| d.id == m.detector)?;
+            Some(BlobMatch {
+                detector,
+                secret: m.secret.clone(),
+                matched: m.matched.clone(),
+                offset: m.offset,
+                line: m.line,
+                column: m.column,
+                fields: m.fields.clone(),
+                entropy: m.entropy,
+                confidence: m.confidence,
+                confidence_reason: m.confidence_reason.clone().map(std::borrow::Cow::Owned),
+                origin: m.origin.clone(),
+            })
+        })
+        .collect::<Option<Vec<BlobMatch>>>()?;
+    Some(Found {
+        id: held.object.id(),
+        source: held.source,
+        matches,
+    })
 }
 
 /// How a re-run reads one pack.
@@ -241,6 +299,16 @@ fn scan_objects(
                 .collect()
         })
         .unwrap_or_default();
+    // And the objects whose matches are taken over unread.
+    let restorable: Vec<Found> = prior
+        .map(|p| {
+            p.seen
+                .held
+                .iter()
+                .filter_map(|h| restored(engine, h))
+                .collect()
+        })
+        .unwrap_or_default();
     let listing = prior.map(|prior| {
         let passed = KnownObjects::new(
             prior
@@ -253,15 +321,21 @@ fn scan_objects(
                         .iter()
                         .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok()),
                 )
+                .chain(restorable.iter().map(|f| f.id))
                 .collect(),
         );
         Listing::of(&indices, hash, &passed, &collector)
     });
     if let Some(listing) = &listing {
+        // Only what the repository still holds.
         for entry in carried {
-            // Only what the repository still holds.
             if ObjectId::from_hex(entry.blob.as_bytes()).is_ok_and(|id| listing.ids.contains(&id)) {
                 collector.carry(entry);
+            }
+        }
+        for found in restorable {
+            if listing.ids.contains(&found.id) {
+                collector.restore(found);
             }
         }
     }
@@ -311,11 +385,11 @@ fn scan_objects(
 
     let content_ms = elapsed_ms(started);
     progress.phase.store(PHASE_HISTORY, Ordering::Relaxed);
-    // Whatever had a match, even one below the floor, is read again next time: a copy of the
-    // secret found later at a higher confidence brings every copy into the report.
-    let matched: HashSet<ObjectId> = match &listing {
-        Some(_) => collector.blobs_with_matches().into_iter().collect(),
-        None => HashSet::new(),
+    // Whatever had a match, even one below the floor, is kept with its matches for next time: a
+    // copy of the secret found later at a higher confidence brings every copy into the report.
+    let found_before_floor = match &listing {
+        Some(_) => collector.found(),
+        None => Vec::new(),
     };
     collector.keep_reportable(options.findings.min_confidence);
     let read_in_part = collector.blobs_read_in_part();
@@ -391,11 +465,21 @@ fn scan_objects(
         ));
     }
     let seen = listing.map(|listing| {
-        let retry: HashSet<ObjectId> = collected
+        let skipped: HashSet<ObjectId> = collected
             .skipped
             .iter()
             .filter_map(|s| ObjectId::from_hex(s.blob.as_bytes()).ok())
-            .chain(matched)
+            .collect();
+        // What was read in part is read again, so its matches are not kept.
+        let held: Vec<Held> = found_before_floor
+            .iter()
+            .filter(|f| !skipped.contains(&f.id))
+            .map(|f| held(engine, f))
+            .collect();
+        let retry: HashSet<ObjectId> = skipped
+            .iter()
+            .copied()
+            .chain(found_before_floor.iter().map(|f| f.id))
             .collect();
         let (others, clean): (Vec<ObjectId>, Vec<ObjectId>) = listing
             .ids
@@ -409,6 +493,7 @@ fn scan_objects(
             shallow: KnownObjects::new(provenance.shallow_boundary.clone()),
             dangling: KnownObjects::new(provenance.dangling.clone()),
             introductions: introductions(&provenance, &wanted),
+            held,
         }
     });
     let mut report = finish(

@@ -9,16 +9,16 @@
 //!   is not met otherwise);
 //! - the introductions it found for every object it traced (the commit and path of each, also
 //!   for objects the report left out as below its confidence floor), which stand as long as
-//!   history only grew.
-//!
-//! Objects that had matches are never passed by: they are read again, so a copy of a secret
-//! found later at a higher confidence still brings every copy into the report.
+//!   history only grew;
+//! - the matches it found in each object it read whole, below the confidence floor too: they
+//!   are taken over unread, and decided again with the new ones, so a copy of a secret found
+//!   later at a higher confidence still brings every copy into the report.
 
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::known::KnownObjects;
-use crate::model::{CommitInfo, Oid};
+use crate::model::{CommitInfo, Confidence, Fields, Oid, Origin, Source};
 
 /// One introduction of a traced object, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,8 +36,58 @@ pub struct Introduction {
     pub unreachable_commit: Option<CommitInfo>,
 }
 
+/// An object with matches, as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Held {
+    /// The blob, commit or tag.
+    pub object: Oid,
+    /// Which of its texts.
+    #[serde(default)]
+    pub source: Source,
+    /// What was found in it.
+    pub matches: Vec<HeldMatch>,
+}
+
+/// One match, as stored: the engine's match with its detector named by id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeldMatch {
+    /// The detector's id.
+    pub detector: String,
+    /// The secret.
+    pub secret: String,
+    /// The whole matched text.
+    pub matched: String,
+    /// Byte offset of the secret.
+    pub offset: usize,
+    /// Its line and column.
+    pub line: u32,
+    /// (1-based, in characters.)
+    pub column: u32,
+    /// Named groups and check output.
+    #[serde(default)]
+    pub fields: Fields,
+    /// Entropy of the secret.
+    pub entropy: f64,
+    /// Confidence after checks.
+    pub confidence: Confidence,
+    /// Why it was judged typed, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence_reason: Option<String>,
+    /// How its text was reached inside the object.
+    #[serde(default)]
+    pub origin: Origin,
+}
+
+/// The parts of a record kept as JSON.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Traced {
+    introductions: Vec<Introduction>,
+    #[serde(default)]
+    held: Vec<Held>,
+}
+
 /// What an earlier scan of one repository saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Seen {
     /// Objects read whole in which nothing was found: a re-run passes them by.
     pub clean: KnownObjects,
@@ -54,6 +104,8 @@ pub struct Seen {
     /// introduction it found for them; an object without a place has one with no path and no
     /// commit.
     pub introductions: Vec<Introduction>,
+    /// Every object it read whole that had matches, with them.
+    pub held: Vec<Held>,
 }
 
 /// A stored record that cannot be read back.
@@ -80,7 +132,7 @@ impl Seen {
     }
 
     /// The stored form: a magic line, a little-endian count for each set, each set's ids, then
-    /// the introductions as JSON.
+    /// the introductions and the matches as JSON.
     pub fn to_bytes(&self) -> Vec<u8> {
         let sets = [
             &self.clean,
@@ -96,8 +148,18 @@ impl Seen {
         for set in sets {
             bytes.extend_from_slice(&set.to_bytes());
         }
-        // Plain data of strings and ids: serialising it cannot fail.
-        bytes.extend(serde_json::to_vec(&self.introductions).unwrap_or_else(|_| b"[]".to_vec()));
+        #[derive(Serialize)]
+        struct TracedRef<'s> {
+            introductions: &'s [Introduction],
+            held: &'s [Held],
+        }
+        let traced = TracedRef {
+            introductions: &self.introductions,
+            held: &self.held,
+        };
+        // Plain data of strings, numbers and ids: serialising it cannot fail (a non-finite
+        // entropy would be written as null and refused on reading, which only costs a re-read).
+        bytes.extend(serde_json::to_vec(&traced).unwrap_or_else(|_| b"{}".to_vec()));
         bytes
     }
 
@@ -127,7 +189,7 @@ impl Seen {
             sets.push(KnownObjects::from_bytes(set, hash).map_err(|e| torn(&e.to_string()))?);
             rest = after;
         }
-        let introductions =
+        let traced: Traced =
             serde_json::from_slice(rest).map_err(|e| torn(&format!("introductions: {e}")))?;
         let [clean, others, tips, shallow, dangling]: [KnownObjects; SETS] =
             sets.try_into().map_err(|_| torn("the sets"))?;
@@ -137,7 +199,8 @@ impl Seen {
             tips,
             shallow,
             dangling,
-            introductions,
+            introductions: traced.introductions,
+            held: traced.held,
         })
     }
 }
@@ -171,6 +234,23 @@ mod tests {
                     rank: 0,
                 }),
                 unreachable_commit: None,
+            }],
+            held: vec![Held {
+                object: id(3).into(),
+                source: Source::File,
+                matches: vec![HeldMatch {
+                    detector: "django-secret-key".into(),
+                    secret: "s3cr3t".into(),
+                    matched: "SECRET_KEY = 's3cr3t'".into(),
+                    offset: 14,
+                    line: 1,
+                    column: 15,
+                    fields: Fields::new(),
+                    entropy: 2.585,
+                    confidence: Confidence::High,
+                    confidence_reason: None,
+                    origin: Origin::default(),
+                }],
             }],
         };
         let bytes = seen.to_bytes();

@@ -64,7 +64,11 @@ pub(super) fn ref_tips(repo: &gix::Repository, reader: &mut Reader<'_, '_>) -> c
 pub(super) struct Containment<'c> {
     index: HashMap<ObjectId, usize>,
     children: Vec<Vec<usize>>,
-    tips: &'c [(String, ObjectId)],
+    /// Each named tip (HEAD left out) with its commit's index, looked up once: a mirror with
+    /// thousands of pull-request refs would otherwise pay that per blob.
+    tips: Vec<(&'c str, usize)>,
+    /// Answers given, by the sorted commits asked about.
+    answered: HashMap<Vec<usize>, Vec<String>>,
 }
 
 impl<'c> Containment<'c> {
@@ -80,10 +84,16 @@ impl<'c> Containment<'c> {
                 }
             }
         }
+        let tips = tips
+            .iter()
+            .filter(|(name, _)| name != "HEAD")
+            .filter_map(|(name, id)| index.get(id).map(|&i| (name.as_str(), i)))
+            .collect();
         Containment {
             index,
             children,
             tips,
+            answered: HashMap::new(),
         }
     }
 
@@ -91,22 +101,27 @@ impl<'c> Containment<'c> {
     /// excluded): one walk from all of them at once, so a blob introduced in thousands of commits
     /// costs one pass over history, and no name is held more than once.
     pub(super) fn refs_containing_any(
-        &self,
+        &mut self,
         commits: impl IntoIterator<Item = ObjectId>,
     ) -> Vec<String> {
-        let mut seen = vec![false; self.children.len()];
-        let mut stack: Vec<usize> = Vec::new();
-        for commit in commits {
-            if let Some(&i) = self.index.get(&commit) {
-                if !seen[i] {
-                    seen[i] = true;
-                    stack.push(i);
-                }
-            }
-        }
-        if stack.is_empty() {
+        let mut starts: Vec<usize> = commits
+            .into_iter()
+            .filter_map(|commit| self.index.get(&commit).copied())
+            .collect();
+        starts.sort_unstable();
+        starts.dedup();
+        if starts.is_empty() {
             return Vec::new();
         }
+        // Blobs introduced by the same commits (a commit adding several files) share one walk.
+        if let Some(names) = self.answered.get(&starts) {
+            return names.clone();
+        }
+        let mut seen = vec![false; self.children.len()];
+        for &i in &starts {
+            seen[i] = true;
+        }
+        let mut stack = starts.clone();
         while let Some(i) = stack.pop() {
             for &child in &self.children[i] {
                 if !seen[child] {
@@ -118,11 +133,12 @@ impl<'c> Containment<'c> {
         let mut names: Vec<String> = self
             .tips
             .iter()
-            .filter(|(name, id)| name != "HEAD" && self.index.get(id).is_some_and(|&i| seen[i]))
-            .map(|(name, _)| name.clone())
+            .filter(|(_, i)| seen[*i])
+            .map(|(name, _)| name.to_string())
             .collect();
         names.sort();
         names.dedup();
+        self.answered.insert(starts, names.clone());
         names
     }
 }

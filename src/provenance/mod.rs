@@ -430,7 +430,7 @@ fn trace_with(
 
     // The branches and tags that still contain each wanted blob: those whose history holds any
     // commit that introduced it.
-    let containment = commits::Containment::new(&reachable, &named_tips);
+    let mut containment = commits::Containment::new(&reachable, &named_tips);
     for (blob, origins) in &provenance.origins {
         let introducing = origins
             .iter()

@@ -348,13 +348,13 @@ pub fn build_findings(
 /// committed with the project, or (for a generic detector) test files, with the reason. A secret
 /// that also sits in a real file keeps that occurrence's confidence, and the other copies stay
 /// among its locations.
-fn occurrence_confidence(
-    m: &BlobMatch,
+fn occurrence_confidence<'m>(
+    m: &'m BlobMatch,
     generic: bool,
     places: &[BlobPlace],
-) -> (Confidence, Option<crate::scan::quality::Reason>) {
-    if m.confidence_reason.is_some() {
-        return (m.confidence, m.confidence_reason);
+) -> (Confidence, Option<&'m str>) {
+    if let Some(reason) = &m.confidence_reason {
+        return (m.confidence, Some(reason));
     }
     use crate::scan::quality::{sample_path, test_path, vendored_path};
     let all = |test: fn(&str) -> bool| places.iter().all(|p| p.path.as_deref().is_some_and(test));

@@ -43,7 +43,8 @@ pub struct BlobMatch {
     /// Confidence after checks.
     pub confidence: Confidence,
     /// Why the value was judged typed rather than generated (and lowered to LOW), if it was.
-    pub confidence_reason: Option<super::quality::Reason>,
+    /// (Owned when the match was restored from an earlier scan's record.)
+    pub confidence_reason: Option<std::borrow::Cow<'static, str>>,
     /// How the text was reached inside the blob (set by the decoding layer; plain for the
     /// blob's own text).
     pub origin: Origin,
@@ -247,7 +248,7 @@ impl Engine {
             fields: candidate.fields,
             entropy: (entropy * 1000.0).round() / 1000.0,
             confidence: candidate.confidence,
-            confidence_reason,
+            confidence_reason: confidence_reason.map(std::borrow::Cow::Borrowed),
             origin: Origin::default(),
         })
     }
