@@ -67,8 +67,8 @@ pub(super) struct Containment<'c> {
     /// Each named tip (HEAD left out) with its commit's index, looked up once: a mirror with
     /// thousands of pull-request refs would otherwise pay that per blob.
     tips: Vec<(&'c str, usize)>,
-    /// Answers given, by the sorted commits asked about.
-    answered: HashMap<Vec<usize>, Vec<String>>,
+    /// Answers given (positions in `tips`), by the sorted commits asked about.
+    answered: HashMap<Vec<usize>, Vec<u32>>,
 }
 
 impl<'c> Containment<'c> {
@@ -114,8 +114,8 @@ impl<'c> Containment<'c> {
             return Vec::new();
         }
         // Blobs introduced by the same commits (a commit adding several files) share one walk.
-        if let Some(names) = self.answered.get(&starts) {
-            return names.clone();
+        if let Some(tips) = self.answered.get(&starts) {
+            return self.names(tips);
         }
         let mut seen = vec![false; self.children.len()];
         for &i in &starts {
@@ -130,15 +130,24 @@ impl<'c> Containment<'c> {
                 }
             }
         }
-        let mut names: Vec<String> = self
-            .tips
+        let tips: Vec<u32> = (0..self.tips.len())
+            .filter(|&t| seen[self.tips[t].1])
+            .map(|t| u32::try_from(t).unwrap_or(u32::MAX))
+            .collect();
+        let names = self.names(&tips);
+        self.answered.insert(starts, tips);
+        names
+    }
+
+    /// The names of the tips at `tips` (positions in `self.tips`), sorted, each once.
+    fn names(&self, tips: &[u32]) -> Vec<String> {
+        let mut names: Vec<String> = tips
             .iter()
-            .filter(|(_, i)| seen[*i])
+            .filter_map(|&t| self.tips.get(t as usize))
             .map(|(name, _)| name.to_string())
             .collect();
         names.sort();
         names.dedup();
-        self.answered.insert(starts, names.clone());
         names
     }
 }
