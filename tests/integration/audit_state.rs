@@ -676,3 +676,51 @@ fn a_rerun_traces_only_new_commits_while_history_only_grows_and_places_as_a_full
     let late = rerun("after the deletion", Some(1), 0);
     assert!(late.to_string().contains("unreachable_commit"), "{late}");
 }
+
+#[test]
+fn a_postgresql_state_is_reached_over_tls_with_the_servers_certificate_checked() {
+    let Some(db) = servers::postgres() else {
+        return;
+    };
+    let ca = db.tls_ca.as_ref().expect("the test PostgreSQL speaks TLS");
+    let mut sandbox = Sandbox::new(2107);
+    let (root, _, _) = small_server(&mut sandbox);
+    let url = postgres_state(db, "audit_tls");
+
+    // Encryption required, the certificate checked against the server's CA: recorded.
+    let verified = format!("{url}&sslmode=verify-full&sslrootcert={}", ca.display());
+    let (code, report, stderr) = audit(&root, &["--state", &verified]);
+    assert_eq!(
+        (code, &report["complete"]),
+        (1, &Value::Bool(true)),
+        "{stderr}"
+    );
+    assert_eq!(recorded(&url), 3);
+
+    // A certificate no root the client knows has signed: refused before a row is read or
+    // written, and the audit says so and is incomplete.
+    let untrusted = postgres_state(db, "audit_tls_untrusted");
+    let (code, report, stderr) = audit(
+        &root,
+        &["--state", &format!("{untrusted}&sslmode=verify-full")],
+    );
+    assert_eq!(
+        (code, &report["complete"]),
+        (1, &Value::Bool(false)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("cannot connect"), "{stderr}");
+    assert!(stderr.contains("certificate"), "{stderr}");
+    assert_eq!(recorded(&untrusted), 0);
+
+    // Encrypted without the check, as libpq's require.
+    let (code, _, stderr) = audit(&root, &["--state", &format!("{url}&sslmode=require")]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
+
+    // Without TLS when asked.
+    let plain = format!("{url}&sslmode=disable");
+    let (code, _, stderr) = audit(&root, &["--state", &plain]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
+}

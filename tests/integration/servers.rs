@@ -44,6 +44,8 @@ pub struct Database {
     pub user: String,
     pub password: String,
     pub database: String,
+    /// The CA (PEM) that signed the server's TLS certificate for 127.0.0.1, when it speaks TLS.
+    pub tls_ca: Option<PathBuf>,
 }
 
 /// A local AWS endpoint (moto) and an IAM user's access key that it accepts.
@@ -216,6 +218,12 @@ fn start_postgres() -> Result<Running<Database>, Fail> {
             0o600,
             owner,
         )?;
+        // TLS offered (not required) with a certificate for 127.0.0.1 from a CA of the test's.
+        let (ca, cert, key) = make_certificates(&dir)?;
+        for (from, name) in [(&cert, "server.pem"), (&key, "server.key")] {
+            let text = fs::read_to_string(from).map_err(io_fail)?;
+            write_file(&data.join(name), &text, 0o600, owner)?;
+        }
         let socket_dir = short_socket_dir(&data, "postgres", owner)?;
         let mut server = as_user(Command::new(bin.join("postgres")), owner, &data);
         server
@@ -228,7 +236,9 @@ fn start_postgres() -> Result<Running<Database>, Fail> {
             .args(["-c", "unix_socket_permissions=0700"])
             .args(["-c", "password_encryption=scram-sha-256"])
             .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-            .args(["-c", "full_page_writes=off", "-c", "logging_collector=off"]);
+            .args(["-c", "full_page_writes=off", "-c", "logging_collector=off"])
+            .args(["-c", "ssl=on", "-c", "ssl_cert_file=server.pem"])
+            .args(["-c", "ssl_key_file=server.key"]);
         let mut process = spawn("PostgreSQL", server, &log, SIGINT, true)?;
 
         let isready = bin.join("pg_isready");
@@ -272,6 +282,7 @@ fn start_postgres() -> Result<Running<Database>, Fail> {
             user: ACCOUNT.into(),
             password: password.clone(),
             database: ACCOUNT.into(),
+            tls_ca: Some(ca.clone()),
         };
         let login = psql_login(&psql, &db, Some(&db.password), "SELECT 1")?;
         if !login.status.success() {
@@ -287,6 +298,47 @@ fn start_postgres() -> Result<Running<Database>, Fail> {
             _process: Mutex::new(process),
         })
     })
+}
+
+/// A CA, and a server certificate for 127.0.0.1 it signed, made with openssl in `dir`: the paths
+/// of the CA's certificate, the server's certificate and the server's key (all PEM).
+fn make_certificates(dir: &Path) -> Result<(PathBuf, PathBuf, PathBuf), Fail> {
+    let openssl = find_program(Path::new("openssl")).ok_or_else(|| {
+        Fail::Missing("openssl is not installed (apt-get install openssl)".into())
+    })?;
+    write_file(
+        &dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=critical,CA:FALSE\n\
+         keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+        0o600,
+        None,
+    )?;
+    // One step per line, arguments split at spaces.
+    let steps = [
+        "req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key -out ca.pem \
+         -days 2 -subj /CN=blobhound-test-CA -addext basicConstraints=critical,CA:TRUE \
+         -addext keyUsage=critical,keyCertSign,cRLSign",
+        "req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key \
+         -out server.csr -subj /CN=127.0.0.1",
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
+         -days 2 -extfile server.ext",
+    ];
+    for step in steps {
+        let output = run(clean_env(&mut Command::new(&openssl))
+            .current_dir(dir)
+            .args(step.split_whitespace()))?;
+        if !output.status.success() {
+            return Err(failed(format!(
+                "openssl {step} failed:\n{}",
+                output_text(&output)
+            )));
+        }
+    }
+    Ok((
+        dir.join("ca.pem"),
+        dir.join("server.pem"),
+        dir.join("server.key"),
+    ))
 }
 
 /// The newest `/usr/lib/postgresql/<version>/bin` (Debian), else the directory of `postgres`
@@ -404,6 +456,7 @@ fn start_mariadb() -> Result<Running<Database>, Fail> {
             user: ACCOUNT.into(),
             password: password.clone(),
             database: ACCOUNT.into(),
+            tls_ca: None,
         };
         // The init file runs before the server listens; still, ready means the test user
         // can log in.
@@ -486,6 +539,7 @@ fn start_redis() -> Result<Running<Database>, Fail> {
                 user: "default".into(),
                 password: password.clone(),
                 database: "0".into(),
+                tls_ca: None,
             },
             _process: Mutex::new(process),
         })

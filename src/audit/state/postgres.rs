@@ -4,10 +4,19 @@
 //!
 //! A connection that drops mid-run fails the write in hand (the audit says that repository was
 //! not recorded), and the next write connects again: what is committed stays committed.
+//!
+//! The rows hold the secrets found, so the connection is encrypted whenever the server offers
+//! TLS, with `sslmode` read as libpq reads it: `prefer` (the default) and `require` encrypt
+//! without checking the server's certificate; `verify-ca` and `verify-full` check it against
+//! the public roots and the PEM file `sslrootcert=` names, for the host name too (both are
+//! `verify-full` here), as does any mode with `sslrootcert=`; `disable` is plain text.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use postgres::{Client, NoTls};
+use postgres::Client;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::{error, refused, Access, Entry, Store, Summary, FORMAT, LAYOUT};
 use crate::error::Result;
@@ -22,6 +31,7 @@ const SETUP_LOCK: i64 = 0x626c_6f62;
 /// A state kept in PostgreSQL.
 pub struct PostgresStore {
     config: postgres::Config,
+    tls: MakeRustlsConnect,
     client: Option<Client>,
     described: String,
 }
@@ -42,15 +52,22 @@ CREATE TABLE IF NOT EXISTS blobhound_repositories (
 impl PostgresStore {
     /// Connects to the database `url` names and makes sure it holds a state of this layout.
     pub fn connect(url: &str, access: Access) -> Result<PostgresStore> {
+        let shown = without_password(url);
+        let (url, verify, root_cert) = tls_parameters(url);
         let mut config: postgres::Config = url
             .parse()
-            .map_err(|e| error(&without_password(url), "not a PostgreSQL connection URL", e))?;
+            .map_err(|e| error(&shown, "not a PostgreSQL connection URL", e))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_WAIT);
         }
+        let described = described(&config);
+        // A root certificate named is there to be checked against (as libpq does).
+        let verify = verify || root_cert.is_some();
+        let tls = tls(verify, root_cert.as_deref().map(Path::new), &described)?;
         let mut store = PostgresStore {
-            described: described(&config),
+            described,
             config,
+            tls,
             client: None,
         };
         store.set_up(access)?;
@@ -68,7 +85,7 @@ impl PostgresStore {
             Some(client) if !client.is_closed() => client,
             _ => self
                 .config
-                .connect(NoTls)
+                .connect(self.tls.clone())
                 .map_err(|e| error(&self.described, "cannot connect", e))?,
         };
         Ok(self.client.insert(client))
@@ -231,6 +248,157 @@ impl Store for PostgresStore {
     }
 }
 
+/// `url` with the TLS parameters the client library does not read taken out: whether the
+/// certificate is to be verified (`sslmode=verify-ca` or `verify-full`, passed on as `require`),
+/// and the `sslrootcert=` file.
+fn tls_parameters(url: &str) -> (String, bool, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), false, None);
+    };
+    let mut verify = false;
+    let mut root_cert = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&') {
+        match pair.split_once('=') {
+            Some(("sslrootcert", value)) => root_cert = Some(percent_decoded(value)),
+            Some(("sslmode", "verify-ca" | "verify-full")) => {
+                verify = true;
+                kept.push("sslmode=require");
+            }
+            _ => kept.push(pair),
+        }
+    }
+    let url = if kept.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", kept.join("&"))
+    };
+    (url, verify, root_cert)
+}
+
+/// `%XX` escapes decoded (a path in a URL may carry them), lossily for bytes that are not UTF-8.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The TLS client: with `verify`, checking the server's certificate against the public roots
+/// and those of `root_cert` (PEM); without, encrypting only, as libpq's `prefer` and `require`.
+fn tls(verify: bool, root_cert: Option<&Path>, described: &str) -> Result<MakeRustlsConnect> {
+    use rustls::pki_types::{pem::PemObject, CertificateDer};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| error(described, "cannot set up TLS", e))?;
+    if !verify {
+        let config = builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth();
+        return Ok(MakeRustlsConnect::new(config));
+    }
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = root_cert {
+        let unreadable = |e: rustls::pki_types::pem::Error| {
+            error(
+                described,
+                format!("cannot read the root certificate {}", path.display()),
+                e,
+            )
+        };
+        let mut added = 0;
+        for cert in CertificateDer::pem_file_iter(path).map_err(unreadable)? {
+            roots.add(cert.map_err(unreadable)?).map_err(|e| {
+                error(
+                    described,
+                    format!("a root certificate in {} is not usable", path.display()),
+                    e,
+                )
+            })?;
+            added += 1;
+        }
+        if added == 0 {
+            return Err(refused(
+                described,
+                format!("{} holds no PEM certificate", path.display()),
+            ));
+        }
+    }
+    let config = builder.with_root_certificates(roots).with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+/// Accepts any server certificate, as libpq does under `sslmode=prefer` and `require`: the
+/// connection is encrypted against a listener, not against a server in the middle. The
+/// handshake's signatures are still checked.
+#[derive(Debug)]
+struct EncryptOnly(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for EncryptOnly {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &rustls::pki_types::CertificateDer<'_>,
+        _intermediates: &[rustls::pki_types::CertificateDer<'_>],
+        _server_name: &rustls::pki_types::ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: rustls::pki_types::UnixTime,
+    ) -> std::result::Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &rustls::pki_types::CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> std::result::Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
 /// The URL a person may see: user, hosts, ports and database, never the password.
 fn described(config: &postgres::Config) -> String {
     let user = config
@@ -263,5 +431,55 @@ fn without_password(url: &str) -> String {
             format!("{}{user}@{}", &url[..scheme + 3], &url[at + 1..])
         }
         _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tls_parameters_the_client_does_not_read_are_taken_out() {
+        assert_eq!(
+            tls_parameters("postgres://u@h/db"),
+            ("postgres://u@h/db".to_string(), false, None)
+        );
+        assert_eq!(
+            tls_parameters("postgres://u@h/db?sslmode=verify-full&sslrootcert=%2Fetc%2Fca%20x.pem"),
+            (
+                "postgres://u@h/db?sslmode=require".to_string(),
+                true,
+                Some("/etc/ca x.pem".to_string())
+            )
+        );
+        assert_eq!(
+            tls_parameters("postgres://u@h/db?sslrootcert=ca.pem&options=-csearch_path%3Ds"),
+            (
+                "postgres://u@h/db?options=-csearch_path%3Ds".to_string(),
+                false,
+                Some("ca.pem".to_string())
+            )
+        );
+        assert_eq!(percent_decoded("a%zz%4"), "a%zz%4");
+    }
+
+    #[test]
+    fn a_root_certificate_file_without_certificates_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = tls(true, Some(&empty), "postgres://u@h/db").err().unwrap();
+        assert!(
+            err.to_string().contains("holds no PEM certificate"),
+            "{err}"
+        );
+        let missing = dir.path().join("missing.pem");
+        let err = tls(true, Some(&missing), "postgres://u@h/db")
+            .err()
+            .unwrap();
+        assert!(
+            err.to_string().contains("cannot read the root certificate"),
+            "{err}"
+        );
     }
 }
