@@ -23,14 +23,7 @@ fn scanned(report: &Value) -> u64 {
 /// A server of three repositories, one Django key in the first.
 fn small_server(sandbox: &mut Sandbox) -> (PathBuf, PathBuf, String) {
     let root = sandbox.path("server");
-    let work = sandbox.work();
-    let key = sandbox.django_key();
-    commit_file(
-        &work,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
+    let (work, key) = sandbox.repo_with_a_key();
     for i in 0..20 {
         commit_file(
             &work,
@@ -567,14 +560,7 @@ fn traced(report: &Value) -> u64 {
 fn a_rerun_traces_only_new_commits_while_history_only_grows_and_places_as_a_full_audit() {
     let mut sandbox = Sandbox::new(2106);
     let root = sandbox.path("server");
-    let work = sandbox.work();
-    let key = sandbox.django_key();
-    commit_file(
-        &work,
-        "settings.py",
-        &format!("SECRET_KEY = '{key}'\n"),
-        "Settings",
-    );
+    let (work, key) = sandbox.repo_with_a_key();
     let password = sandbox.password();
     commit_file(
         &work,
