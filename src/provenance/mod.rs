@@ -296,29 +296,8 @@ fn trace_with(
     // history orders before it (an old date on an unrelated line) introduced it instead.
     let mut carried_at: HashMap<(ObjectId, String), u64> = HashMap::new();
     if let (Some(since), Some(_)) = (since, &new) {
-        let ranks: HashMap<ObjectId, u64> = reachable
-            .iter()
-            .zip(1u64..)
-            .map(|(c, rank)| (c.id, rank))
-            .collect();
-        for (id, origins) in &since.origins {
-            for origin in origins {
-                let mut origin = origin.clone();
-                if let Some(info) = &origin.commit {
-                    let rank = ranks.get(&info.id.id()).copied().unwrap_or_default();
-                    origin.commit = Some(Arc::new(CommitInfo {
-                        rank,
-                        ..(**info).clone()
-                    }));
-                    if let Some(path) = &origin.path {
-                        places.insert((*id, path.clone()));
-                        carried_at.insert((*id, path.clone()), rank);
-                    }
-                }
-                provenance.origins.entry(*id).or_default().push(origin);
-            }
-        }
-        provenance.submodules = since.submodules.clone();
+        carried_at = carry(since, &reachable, &mut provenance);
+        places.extend(carried_at.keys().cloned());
     }
     let walked: Vec<&Commit> = reachable
         .iter()
@@ -456,6 +435,40 @@ fn trace_with(
         }
     }
     Ok(provenance)
+}
+
+/// Takes over what `since` found: its introductions, with the ranks of their commits in
+/// `reachable` as it is now, and its submodules. Returns the rank of each carried (blob, path)
+/// a reachable commit introduced.
+fn carry(
+    since: &Since,
+    reachable: &[Commit],
+    provenance: &mut Provenance,
+) -> HashMap<(ObjectId, String), u64> {
+    let ranks: HashMap<ObjectId, u64> = reachable
+        .iter()
+        .zip(1u64..)
+        .map(|(c, rank)| (c.id, rank))
+        .collect();
+    let mut carried_at = HashMap::new();
+    for (id, origins) in &since.origins {
+        for origin in origins {
+            let mut origin = origin.clone();
+            if let Some(info) = &origin.commit {
+                let rank = ranks.get(&info.id.id()).copied().unwrap_or_default();
+                origin.commit = Some(Arc::new(CommitInfo {
+                    rank,
+                    ..(**info).clone()
+                }));
+                if let Some(path) = &origin.path {
+                    carried_at.insert((*id, path.clone()), rank);
+                }
+            }
+            provenance.origins.entry(*id).or_default().push(origin);
+        }
+    }
+    provenance.submodules = since.submodules.clone();
+    carried_at
 }
 
 /// Once reachable history is placed: an unreachable introduction carried from an earlier trace
