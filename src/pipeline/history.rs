@@ -9,16 +9,14 @@ use std::time::Instant;
 
 use gix::ObjectId;
 
+use super::seen::{Held, Introduction, Seen};
 use super::{elapsed_ms, finish, ScanOptions, ScanProgress, PHASE_HISTORY};
-use std::sync::Arc;
-
-use super::seen::{Held, HeldMatch, Introduction, Seen};
 use crate::collect::known::KnownObjects;
 use crate::collect::{Collector, Found};
 use crate::error::Result;
 use crate::model::{count, count_was, thousands, Coverage, SkipReason, Skipped, Source};
 use crate::objects::repository::is_partial_clone;
-use crate::provenance::{self, Origin, Provenance, Since};
+use crate::provenance::{self, Provenance};
 use crate::report::{Attribution, BlobPlace, Report, Submodule};
 use crate::scan::{BlobMatch, Engine};
 use crate::source::{loose, object_directories, packs};
@@ -68,131 +66,6 @@ pub fn rescan(
 /// Skips a re-run takes over unread: the object is the same, and so are the limits.
 fn carried_unread(reason: SkipReason) -> bool {
     matches!(reason, SkipReason::Binary | SkipReason::TooLarge)
-}
-
-/// What an earlier scan traced, as a trace that starts past it takes it.
-fn since(prior: &Prior) -> Since {
-    let seen = &prior.seen;
-    let mut since = Since {
-        tips: seen.tips.clone(),
-        shallow: seen.shallow.clone(),
-        dangling: seen.dangling.clone(),
-        listed: KnownObjects::new(
-            seen.clean
-                .iter()
-                .chain(seen.others.iter())
-                .copied()
-                .collect(),
-        ),
-        submodules: prior
-            .report
-            .iter()
-            .flat_map(|r| &r.submodules)
-            .map(|s| (s.path.clone(), s.commit.id()))
-            .collect(),
-        ..Since::default()
-    };
-    for introduction in &seen.introductions {
-        let object = introduction.object.id();
-        since.traced.insert(object);
-        if introduction.commit.is_none() && introduction.unreachable_commit.is_none() {
-            continue;
-        }
-        since.origins.entry(object).or_default().push(Origin {
-            commit: introduction.commit.clone().map(Arc::new),
-            path: introduction.path.clone(),
-            unreachable_commit: introduction.unreachable_commit.clone().map(Arc::new),
-            tag: None,
-        });
-    }
-    since
-}
-
-/// The introductions of every object in `wanted`, for the next trace to start from (a tag's
-/// names are read afresh each time, so they are not kept).
-fn introductions(provenance: &Provenance, wanted: &HashSet<ObjectId>) -> Vec<Introduction> {
-    let mut kept = Vec::new();
-    let mut objects: Vec<&ObjectId> = wanted.iter().collect();
-    objects.sort();
-    for object in objects {
-        let before = kept.len();
-        for origin in provenance.origins.get(object).into_iter().flatten() {
-            if origin.commit.is_some() || origin.unreachable_commit.is_some() {
-                kept.push(Introduction {
-                    object: (*object).into(),
-                    path: origin.path.clone(),
-                    commit: origin.commit.as_deref().cloned(),
-                    unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
-                });
-            }
-        }
-        if kept.len() == before {
-            kept.push(Introduction {
-                object: (*object).into(),
-                path: None,
-                commit: None,
-                unreachable_commit: None,
-            });
-        }
-    }
-    kept
-}
-
-/// The matches of `found` as stored, detectors named by id.
-fn held(engine: &Engine, found: &Found) -> Held {
-    let detectors = engine.detectors();
-    Held {
-        object: found.id.into(),
-        source: found.source,
-        matches: found
-            .matches
-            .iter()
-            .map(|m| HeldMatch {
-                detector: detectors[m.detector].id.clone(),
-                secret: m.secret.clone(),
-                matched: m.matched.clone(),
-                offset: m.offset,
-                line: m.line,
-                column: m.column,
-                fields: m.fields.clone(),
-                entropy: m.entropy,
-                confidence: m.confidence,
-                confidence_reason: m.confidence_reason.as_deref().map(str::to_string),
-                origin: m.origin.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// A stored object's matches for `engine`; none when a detector is not among its own (then the
-/// object is read again).
-fn restored(engine: &Engine, held: &Held) -> Option<Found> {
-    let detectors = engine.detectors();
-    let matches = held
-        .matches
-        .iter()
-        .map(|m| {
-            let detector = detectors.iter().position(|d| d.id == m.detector)?;
-            Some(BlobMatch {
-                detector,
-                secret: m.secret.clone(),
-                matched: m.matched.clone(),
-                offset: m.offset,
-                line: m.line,
-                column: m.column,
-                fields: m.fields.clone(),
-                entropy: m.entropy,
-                confidence: m.confidence,
-                confidence_reason: m.confidence_reason.clone().map(std::borrow::Cow::Owned),
-                origin: m.origin.clone(),
-            })
-        })
-        .collect::<Option<Vec<BlobMatch>>>()?;
-    Some(Found {
-        id: held.object.id(),
-        source: held.source,
-        matches,
-    })
 }
 
 /// How a re-run reads one pack.
@@ -305,7 +178,7 @@ fn scan_objects(
             p.seen
                 .held
                 .iter()
-                .filter_map(|h| restored(engine, h))
+                .filter_map(|h| h.restored(engine))
                 .collect()
         })
         .unwrap_or_default();
@@ -398,7 +271,14 @@ fn scan_objects(
         .into_iter()
         .chain(read_in_part.iter().copied())
         .collect();
-    let since = prior.map(since);
+    let since = prior.map(|prior| {
+        let submodules = prior.report.iter().flat_map(|r| &r.submodules);
+        prior.seen.since(
+            submodules
+                .map(|s| (s.path.clone(), s.commit.id()))
+                .collect(),
+        )
+    });
     let provenance = provenance::trace(repo, &wanted, &collector, options.threads, since.as_ref())?;
     let prior_report = prior.and_then(|p| p.report.as_ref());
     if provenance.incremental {
@@ -474,7 +354,7 @@ fn scan_objects(
         let held: Vec<Held> = found_before_floor
             .iter()
             .filter(|f| !skipped.contains(&f.id))
-            .map(|f| held(engine, f))
+            .map(|f| Held::of(engine, f))
             .collect();
         let retry: HashSet<ObjectId> = skipped
             .iter()
@@ -492,7 +372,7 @@ fn scan_objects(
             tips: KnownObjects::new(provenance.tips.clone()),
             shallow: KnownObjects::new(provenance.shallow_boundary.clone()),
             dangling: KnownObjects::new(provenance.dangling.clone()),
-            introductions: introductions(&provenance, &wanted),
+            introductions: Introduction::all_of(&provenance, &wanted),
             held,
         }
     });

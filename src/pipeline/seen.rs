@@ -14,11 +14,17 @@
 //!   are taken over unread, and decided again with the new ones, so a copy of a secret found
 //!   later at a higher confidence still brings every copy into the report.
 
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
 use gix::ObjectId;
 use serde::{Deserialize, Serialize};
 
 use crate::collect::known::KnownObjects;
+use crate::collect::Found;
 use crate::model::{CommitInfo, Confidence, Fields, Oid, Origin, Source};
+use crate::provenance::{self, Provenance, Since};
+use crate::scan::{BlobMatch, Engine};
 
 /// One introduction of a traced object, as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -108,6 +114,98 @@ pub struct Seen {
     pub held: Vec<Held>,
 }
 
+impl Introduction {
+    /// The introductions of every object in `wanted`, for the next trace to start from: each
+    /// object once at least, with no place when it has none (a tag's names are read afresh each
+    /// time, so they are not kept).
+    pub fn all_of(provenance: &Provenance, wanted: &HashSet<ObjectId>) -> Vec<Introduction> {
+        let mut kept = Vec::new();
+        let mut objects: Vec<&ObjectId> = wanted.iter().collect();
+        objects.sort();
+        for object in objects {
+            let before = kept.len();
+            for origin in provenance.origins.get(object).into_iter().flatten() {
+                if origin.commit.is_some() || origin.unreachable_commit.is_some() {
+                    kept.push(Introduction {
+                        object: (*object).into(),
+                        path: origin.path.clone(),
+                        commit: origin.commit.as_deref().cloned(),
+                        unreachable_commit: origin.unreachable_commit.as_deref().cloned(),
+                    });
+                }
+            }
+            if kept.len() == before {
+                kept.push(Introduction {
+                    object: (*object).into(),
+                    path: None,
+                    commit: None,
+                    unreachable_commit: None,
+                });
+            }
+        }
+        kept
+    }
+}
+
+impl Held {
+    /// The matches of `found` as stored, detectors named by id.
+    pub fn of(engine: &Engine, found: &Found) -> Held {
+        let detectors = engine.detectors();
+        Held {
+            object: found.id.into(),
+            source: found.source,
+            matches: found
+                .matches
+                .iter()
+                .map(|m| HeldMatch {
+                    detector: detectors[m.detector].id.clone(),
+                    secret: m.secret.clone(),
+                    matched: m.matched.clone(),
+                    offset: m.offset,
+                    line: m.line,
+                    column: m.column,
+                    fields: m.fields.clone(),
+                    entropy: m.entropy,
+                    confidence: m.confidence,
+                    confidence_reason: m.confidence_reason.as_deref().map(str::to_string),
+                    origin: m.origin.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    /// The stored matches for `engine`; none when a detector is not among its own (then the
+    /// object is read again).
+    pub fn restored(&self, engine: &Engine) -> Option<Found> {
+        let detectors = engine.detectors();
+        let matches = self
+            .matches
+            .iter()
+            .map(|m| {
+                let detector = detectors.iter().position(|d| d.id == m.detector)?;
+                Some(BlobMatch {
+                    detector,
+                    secret: m.secret.clone(),
+                    matched: m.matched.clone(),
+                    offset: m.offset,
+                    line: m.line,
+                    column: m.column,
+                    fields: m.fields.clone(),
+                    entropy: m.entropy,
+                    confidence: m.confidence,
+                    confidence_reason: m.confidence_reason.clone().map(std::borrow::Cow::Owned),
+                    origin: m.origin.clone(),
+                })
+            })
+            .collect::<Option<Vec<BlobMatch>>>()?;
+        Some(Found {
+            id: self.object.id(),
+            source: self.source,
+            matches,
+        })
+    }
+}
+
 /// A stored record that cannot be read back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the record of the last scan is torn or of another form ({0})")]
@@ -129,6 +227,43 @@ impl Seen {
     /// (of the first stored form, or of an empty repository) does not.
     pub fn has_history(&self) -> bool {
         !self.tips.is_empty()
+    }
+
+    /// What this scan traced, as a trace that starts past it takes it, with the `submodules`
+    /// its report named.
+    pub fn since(&self, submodules: BTreeMap<String, ObjectId>) -> Since {
+        let mut since = Since {
+            tips: self.tips.clone(),
+            shallow: self.shallow.clone(),
+            dangling: self.dangling.clone(),
+            listed: KnownObjects::new(
+                self.clean
+                    .iter()
+                    .chain(self.others.iter())
+                    .copied()
+                    .collect(),
+            ),
+            submodules,
+            ..Since::default()
+        };
+        for introduction in &self.introductions {
+            let object = introduction.object.id();
+            since.traced.insert(object);
+            if introduction.commit.is_none() && introduction.unreachable_commit.is_none() {
+                continue;
+            }
+            since
+                .origins
+                .entry(object)
+                .or_default()
+                .push(provenance::Origin {
+                    commit: introduction.commit.clone().map(Arc::new),
+                    path: introduction.path.clone(),
+                    unreachable_commit: introduction.unreachable_commit.clone().map(Arc::new),
+                    tag: None,
+                });
+        }
+        since
     }
 
     /// The stored form: a magic line, a little-endian count for each set, each set's ids, then
