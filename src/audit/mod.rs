@@ -22,7 +22,7 @@ use self::discover::{DiscoverOptions, Discovery, Found};
 use self::shard::Shard;
 use self::state::{Access, Entry, State, Summary};
 use crate::error::{Error, Result};
-use crate::model::{count, hex, Finding};
+use crate::model::{count, hex, Finding, SkipReason};
 use crate::objects::repository;
 use crate::pipeline::history::{self, Prior};
 use crate::pipeline::seen::Seen;
@@ -246,6 +246,18 @@ pub fn report_from_state(spec: &str, shard: Option<Shard>) -> Result<Audit> {
     Ok(audit)
 }
 
+/// Whether an audit's report met damage that can be repaired in place: a corrupt or unreadable
+/// object (a pack replaced by an intact copy keeps its name, so the snapshot would not change),
+/// or an incompleteness no skipped object explains (an unreadable pack index). Such a repository
+/// is audited again even when its snapshot is unchanged. Objects that were missing are not: one
+/// that arrives comes in a new pack or loose file, which changes the snapshot.
+fn met_damage(report: &Report) -> bool {
+    let damaged = |s: &crate::model::Skipped| {
+        matches!(s.reason, SkipReason::Corrupt | SkipReason::Unreadable)
+    };
+    report.skipped.iter().any(damaged) || (!report.complete && report.unread().next().is_none())
+}
+
 /// A recorded report as this run's: the stats of a run count what the run read, and it read
 /// nothing of a repository taken from the state.
 fn taken_from_state(report: Report) -> Report {
@@ -288,7 +300,8 @@ impl Recorder {
     }
 
     /// The recorded report of `found`, if the state shows the repository as it is now, audited
-    /// with these settings and completely, and the report reads back.
+    /// with these settings without meeting damage (see [`met_damage`]), and the report reads
+    /// back.
     fn unchanged(&self, found: &Found, snapshot: &str) -> Option<Report> {
         let summary = self.summaries.get(&found.name)?;
         let same = summary.snapshot.as_deref() == Some(snapshot)
@@ -299,9 +312,7 @@ impl Recorder {
         }
         let json = self.state.with(|store| store.report(&found.name)).ok()??;
         let report: Report = serde_json::from_str(&json).ok()?;
-        // What the last audit could not read is tried again: the damage may have been repaired
-        // without renaming a pack.
-        if !report.complete {
+        if met_damage(&report) {
             return None;
         }
         Some(taken_from_state(report))

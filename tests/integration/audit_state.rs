@@ -710,3 +710,39 @@ fn a_postgresql_state_is_reached_over_tls_with_the_servers_certificate_checked()
     assert_eq!(code, 1, "{stderr}");
     assert!(stderr.contains("3 unchanged"), "{stderr}");
 }
+
+#[test]
+fn a_repository_missing_an_object_is_taken_from_the_state_until_the_object_arrives() {
+    let mut sandbox = Sandbox::new(2108);
+    let (root, _, _) = small_server(&mut sandbox);
+    let partial = sandbox.path("partial");
+    std::fs::create_dir_all(&partial).unwrap();
+    git(&partial, &["init", "-q", "--initial-branch=main", "."]);
+    let text = "a note the server lost\n";
+    commit_file(&partial, "notes.txt", text, "Notes");
+    let bare = serve(&root, "ops/partial.git", &partial);
+    let blob = git(&bare, &["rev-parse", "HEAD:notes.txt"]);
+    std::fs::remove_file(bare.join("objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+
+    let db = sandbox.path("state.db");
+    let state = db.to_str().unwrap();
+    let (_, first, _) = audit(&root, &["--state", state]);
+    assert_eq!(first["complete"], false);
+    assert!(
+        first.to_string().contains(&blob),
+        "the missing blob is named: {first}"
+    );
+    // Nothing changed: taken from the state, and still incomplete.
+    let (_, again, stderr) = audit(&root, &["--state", state]);
+    assert!(stderr.contains("4 unchanged"), "{stderr}");
+    assert_eq!(again["complete"], false);
+    assert_eq!(again["skipped"], first["skipped"]);
+    // The object arrives: the repository changed, and its audit is complete.
+    let lost = sandbox.path("lost.txt");
+    std::fs::write(&lost, text).unwrap();
+    let written = git(&bare, &["hash-object", "-w", lost.to_str().unwrap()]);
+    assert_eq!(written.trim(), blob);
+    let (_, repaired, stderr) = audit(&root, &["--state", state]);
+    assert!(stderr.contains("3 unchanged"), "{stderr}");
+    assert_eq!(repaired["complete"], true, "{repaired}");
+}
