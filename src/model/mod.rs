@@ -9,6 +9,7 @@ pub mod fingerprint;
 pub mod hashing;
 pub mod ids;
 pub mod origin;
+pub mod percent;
 pub mod skip;
 pub mod verification;
 pub mod words;

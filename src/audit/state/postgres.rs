@@ -260,7 +260,7 @@ fn tls_parameters(url: &str) -> (String, bool, Option<String>) {
     let mut kept = Vec::new();
     for pair in query.split('&') {
         match pair.split_once('=') {
-            Some(("sslrootcert", value)) => root_cert = Some(percent_decoded(value)),
+            Some(("sslrootcert", value)) => root_cert = Some(crate::model::percent::decoded(value)),
             Some(("sslmode", "verify-ca" | "verify-full")) => {
                 verify = true;
                 kept.push("sslmode=require");
@@ -274,30 +274,6 @@ fn tls_parameters(url: &str) -> (String, bool, Option<String>) {
         format!("{base}?{}", kept.join("&"))
     };
     (url, verify, root_cert)
-}
-
-/// `%XX` escapes decoded (a path in a URL may carry them), lossily for bytes that are not UTF-8.
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The TLS client: with `verify`, checking the server's certificate against the public roots
@@ -460,7 +436,6 @@ mod tests {
                 Some("ca.pem".to_string())
             )
         );
-        assert_eq!(percent_decoded("a%zz%4"), "a%zz%4");
     }
 
     #[test]

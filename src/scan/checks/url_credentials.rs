@@ -43,7 +43,7 @@ pub(super) fn apply(_data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate
     };
     // Documentation writes optional parts in brackets: `redis://[:password]@host`. URLs carry
     // reserved characters percent-encoded (`p%40ss` is `p@ss`), so both forms are compared.
-    let decoded = percent_decoded(&password);
+    let decoded = crate::model::percent::decoded(&password);
     let lowered = decoded
         .trim_matches(|c| matches!(c, '[' | ']' | '(' | ')' | '<' | '>'))
         .to_ascii_lowercase();
@@ -52,7 +52,7 @@ pub(super) fn apply(_data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate
     }
     if let Some(Value::String(user)) = candidate.fields.get("username") {
         if user.eq_ignore_ascii_case(&password)
-            || percent_decoded(user).eq_ignore_ascii_case(&decoded)
+            || crate::model::percent::decoded(user).eq_ignore_ascii_case(&decoded)
         {
             return false;
         }
@@ -76,31 +76,6 @@ pub(super) fn apply(_data: &[u8], caps: &Captures<'_>, candidate: &mut Candidate
         }
     }
     true
-}
-
-/// `text` with `%XX` escapes decoded (invalid escapes and invalid UTF-8 kept as they are).
-fn percent_decoded(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied(),
-            bytes.get(i + 2).copied(),
-        ) {
-            (b'%', Some(h), Some(l)) if hex(h).is_some() && hex(l).is_some() => {
-                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
-                i += 3;
-            }
-            (b, _, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out).unwrap_or_else(|_| text.to_string())
 }
 
 #[cfg(test)]
@@ -142,8 +117,8 @@ mod tests {
 
     #[test]
     fn percent_encoded_placeholders_are_placeholders_too() {
-        assert_eq!(percent_decoded("p%40ss%2Fw0rd"), "p@ss/w0rd");
-        assert_eq!(percent_decoded("100%"), "100%");
+        assert_eq!(crate::model::percent::decoded("p%40ss%2Fw0rd"), "p@ss/w0rd");
+        assert_eq!(crate::model::percent::decoded("100%"), "100%");
         assert!(run("postgres://user:pass%77ord@localhost/db").is_none());
     }
 

@@ -182,31 +182,13 @@ pub fn percent_urls(text: &[u8]) -> Vec<Unescaped> {
         let line_start = memchr::memrchr(b'\n', &text[..scheme]).map_or(0, |p| p + 1);
         let context = scheme.saturating_sub(CONTEXT).max(line_start);
         let mut decoded = text[context..scheme].to_vec();
-        let url = &text[scheme..end];
-        let mut i = 0;
-        while i < url.len() {
-            match (url[i], hex_pair(url.get(i + 1..i + 3))) {
-                (b'%', Some(byte)) => {
-                    decoded.push(byte);
-                    i += 3;
-                }
-                (b, _) => {
-                    decoded.push(b);
-                    i += 1;
-                }
-            }
-        }
+        decoded.extend(crate::model::percent::decode(&text[scheme..end]));
         out.push(Unescaped {
             at: scheme,
             text: decoded,
         });
     }
     out
-}
-
-fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
-    let pair = std::str::from_utf8(pair?).ok()?;
-    u8::from_str_radix(pair, 16).ok()
 }
 
 #[cfg(test)]
